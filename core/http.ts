@@ -1,0 +1,193 @@
+/**
+ * The proxy- and CA-aware HTTP layer. Node's fetch and the AWS SDK ignore HTTPS_PROXY, the Go
+ * providers honour it, and nodes behind egress proxies depend on that; so every outbound call of a
+ * credkit provider goes through one agent that:
+ *  - tunnels with CONNECT through HTTPS_PROXY / HTTP_PROXY (either case) unless NO_PROXY matches;
+ *  - trusts the system roots plus every certificate in NODE_EXTRA_CA_CERTS, read explicitly so the
+ *    behaviour is the same whichever runtime a compiled binary embeds.
+ * Adapters hand `http.httpsAgent` to their SDKs and use `http.request` for small calls of their own.
+ */
+import { readFileSync } from 'node:fs';
+import type { Agent as HttpAgent, ClientRequest } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import * as net from 'node:net';
+import type { Duplex } from 'node:stream';
+import * as tls from 'node:tls';
+import { Agent, type AgentConnectOpts } from 'agent-base';
+import { HttpsProxyAgent } from 'https-proxy-agent';
+import { CredkitError } from './errors.ts';
+import type { Env } from './provider.ts';
+
+/** The proxy URL for a target, following the Go `httpproxy` conventions the kubelet's plugins use. */
+export function proxyFor(target: URL, env: Env): string | undefined {
+  const secure = target.protocol === 'https:';
+  const proxy = secure
+    ? (env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy)
+    : (env.HTTP_PROXY ?? env.http_proxy);
+  if (!proxy) return undefined;
+  if (bypassesProxy(target, env.NO_PROXY ?? env.no_proxy ?? '')) return undefined;
+  return proxy.includes('://') ? proxy : `http://${proxy}`;
+}
+
+/** NO_PROXY: `*`, exact hosts, domain suffixes (`.example.com` or `example.com`), host:port, CIDR-free IPs. */
+export function bypassesProxy(target: URL, noProxy: string): boolean {
+  const host = target.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const port = target.port || (target.protocol === 'https:' ? '443' : '80');
+  return noProxy
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .some((entry) => {
+      if (entry === '*') return true;
+      const [entryHost = '', entryPort] = splitEntry(entry.toLowerCase());
+      if (entryPort && entryPort !== port) return false;
+      const bare = entryHost.replace(/^\*?\./, '');
+      return host === bare || host.endsWith(`.${bare}`);
+    });
+}
+
+function splitEntry(entry: string): [string, string?] {
+  const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(entry);
+  return match ? [match[1]!.replace(/^\[|\]$/g, ''), match[2]] : [entry];
+}
+
+/** System roots plus NODE_EXTRA_CA_CERTS, or undefined when there is nothing extra (use defaults). */
+export function trustedCAs(env: Env): string[] | undefined {
+  const file = env.NODE_EXTRA_CA_CERTS;
+  if (!file) return undefined;
+  try {
+    return [...tls.rootCertificates, readFileSync(file, 'utf8')];
+  } catch {
+    throw new CredkitError('usage', `cannot read NODE_EXTRA_CA_CERTS file ${file}: fix the path or unset it`);
+  }
+}
+
+/** One agent for every request: decides per target whether to tunnel, and which CAs to trust. */
+export class EnvProxyAgent extends Agent {
+  readonly #env: Env;
+  readonly #ca: string[] | undefined;
+  readonly #tunnels = new Map<string, HttpsProxyAgent<string>>();
+
+  constructor(env: Env) {
+    super({ keepAlive: true });
+    this.#env = env;
+    this.#ca = trustedCAs(env);
+  }
+
+  override connect(req: ClientRequest, options: AgentConnectOpts): Duplex | HttpAgent | Promise<Duplex | HttpAgent> {
+    const scheme = options.secureEndpoint ? 'https' : 'http';
+    const target = new URL(`${scheme}://${req.host}:${options.port}`);
+    const proxy = proxyFor(target, this.#env);
+    const ca = this.#ca ? { ca: this.#ca } : {};
+    if (proxy) return this.#tunnel(proxy).connect(req, { ...options, ...ca } as AgentConnectOpts);
+    if (options.secureEndpoint) {
+      const servername = net.isIP(options.host ?? '') ? undefined : options.host;
+      return tls.connect({ ...options, ...ca, ...(servername ? { servername } : {}) });
+    }
+    return net.connect(options);
+  }
+
+  #tunnel(proxy: string): HttpsProxyAgent<string> {
+    let agent = this.#tunnels.get(proxy);
+    if (!agent) {
+      agent = new HttpsProxyAgent(proxy, this.#ca ? { ca: this.#ca } : {});
+      this.#tunnels.set(proxy, agent);
+    }
+    return agent;
+  }
+}
+
+export interface HttpRequestInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Per-request timeout (default 10 s); the overall deadline still applies. */
+  timeoutMs?: number;
+  /** Response bodies above this are refused (default 1 MiB): a credential answer is small. */
+  maxBytes?: number;
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+export interface Http {
+  /** For node:https callers and SDK handlers (AWS NodeHttpHandler, Azure, Google). */
+  readonly agent: EnvProxyAgent;
+  /** A small, bounded request through the agent; rejects on timeout, abort or oversize body. */
+  request(url: string | URL, init?: HttpRequestInit): Promise<HttpResponse>;
+}
+
+export interface HttpOptions {
+  env: Env;
+  /** The overall deadline's signal; every request also ends with it. */
+  signal?: AbortSignal;
+  defaultTimeoutMs?: number;
+}
+
+export function createHttp(options: HttpOptions): Http {
+  let agent: EnvProxyAgent | undefined;
+  const lazyAgent = () => {
+    agent ??= new EnvProxyAgent(options.env);
+    return agent;
+  };
+  return {
+    get agent() {
+      return lazyAgent();
+    },
+    request: (url, init = {}) =>
+      send(new URL(url), init, lazyAgent(), options.defaultTimeoutMs ?? 10_000, options.signal),
+  };
+}
+
+function send(
+  url: URL,
+  init: HttpRequestInit,
+  agent: EnvProxyAgent,
+  defaultTimeoutMs: number,
+  deadline?: AbortSignal,
+): Promise<HttpResponse> {
+  const maxBytes = init.maxBytes ?? 1 << 20;
+  const signals = [AbortSignal.timeout(init.timeoutMs ?? defaultTimeoutMs), deadline, init.signal].filter(
+    (s): s is AbortSignal => s !== undefined,
+  );
+  const signal = AbortSignal.any(signals);
+  const call = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = call(url, { method: init.method ?? 'GET', headers: init.headers, agent, signal }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxBytes) {
+          req.destroy(new CredkitError('unavailable', `response from ${url.host} is larger than ${maxBytes} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', (error) => reject(describeNetworkError(error, url, signal)));
+    req.end(init.body);
+  });
+}
+
+/** Network errors name the host and the cause, never the request (which may carry secrets). */
+function describeNetworkError(error: Error, url: URL, signal: AbortSignal): Error {
+  if (error instanceof CredkitError) return error;
+  if (signal.aborted) {
+    const reason = signal.reason as Error | undefined;
+    if (reason?.name === 'TimeoutError') {
+      return new CredkitError('unavailable', `request to ${url.host} timed out`, { cause: error });
+    }
+    return new CredkitError('deadline', `the deadline passed while calling ${url.host}`, { cause: error });
+  }
+  const code = (error as NodeJS.ErrnoException).code;
+  return new CredkitError('unavailable', `cannot reach ${url.host}: ${code ?? error.message}`, { cause: error });
+}

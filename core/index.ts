@@ -1,0 +1,57 @@
+/**
+ * credkit: the kit for kubelet image credential providers. Public surface only.
+ * @packageDocumentation
+ */
+export { COMMON_FLAGS, type CommonFlags, helpText, parseProviderArgs } from './args.ts';
+export { cacheSeconds, type CacheHintInput, DEFAULT_SAFETY_MARGIN_SECONDS, MIN_CACHE_SECONDS } from './cache.ts';
+export { formatGoDuration, formatSeconds, isGoDuration, parseDurationMs, parseGoDuration } from './duration.ts';
+export { CredkitError, ERROR_KINDS, type ErrorKind, isCredkitError, oneLine, toCredkitError } from './errors.ts';
+export {
+  bypassesProxy,
+  createHttp,
+  EnvProxyAgent,
+  type Http,
+  type HttpOptions,
+  type HttpRequestInit,
+  type HttpResponse,
+  proxyFor,
+  trustedCAs,
+} from './http.ts';
+export { globMatch, type ImageRef, matchingAuthKeys, normaliseAuthKey, parseImage, parseSchemelessUrl, urlsMatch } from './image.ts';
+export { createLogger, type LogFields, type LogFormat, type Logger, type LoggerOptions } from './log.ts';
+export * from './protocol.ts';
+export {
+  type Context,
+  type Credential,
+  defineProvider,
+  type Env,
+  type FlagSpec,
+  type FlagSpecs,
+  type FlagValues,
+  isProvider,
+  type Provider,
+  type ProviderDefinition,
+  type TokenAttributes,
+  tokenAttributesOf,
+} from './provider.ts';
+export { Redactor } from './redact.ts';
+export {
+  createDeadline,
+  type Deadline,
+  DEFAULT_TIMEOUT_MS,
+  isRetryableStatus,
+  type RetryOptions,
+  retryAfterMs,
+  sleep,
+  withRetry,
+} from './retry.ts';
+export { main, MAX_REQUEST_BYTES, type ProviderIO, runProvider } from './run.ts';
+export {
+  audiences,
+  checkServiceAccountToken,
+  decodeServiceAccountToken,
+  type ServiceAccountClaims,
+  type ServiceAccountIdentity,
+  serviceAccountIdentity,
+  type TokenCheck,
+} from './token.ts';

@@ -1,0 +1,155 @@
+/**
+ * The provider API. A provider answers one question, "which credential for this image and this
+ * identity, valid until when"; the core does everything the kubelet is strict about (parsing,
+ * token checks, cache hints, the exact response bytes, exit codes).
+ */
+import type { Http } from './http.ts';
+import type { ImageRef } from './image.ts';
+import type { Logger } from './log.ts';
+import type { CacheKeyType, CredentialProviderRequest, ServiceAccountCacheType } from './protocol.ts';
+import type { ServiceAccountClaims, ServiceAccountIdentity } from './token.ts';
+
+export type Env = Record<string, string | undefined>;
+
+/** A provider-specific command-line flag (parsed with node:util parseArgs). */
+export interface FlagSpec {
+  type: 'string' | 'boolean';
+  description: string;
+  multiple?: boolean;
+  short?: string;
+  default?: string | boolean;
+}
+export type FlagSpecs = Record<string, FlagSpec>;
+export type FlagValues<F extends FlagSpecs> = {
+  [K in keyof F]?: F[K]['type'] extends 'boolean'
+    ? boolean
+    : F[K]['multiple'] extends true
+      ? string[]
+      : string;
+};
+
+/** What the provider gets for one exec. */
+export interface Context<F extends FlagSpecs = FlagSpecs> {
+  request: CredentialProviderRequest;
+  image: ImageRef;
+  /** Present only when the kubelet sent a token (v1, tokenAttributes configured). */
+  serviceAccount?: {
+    token: string;
+    claims: ServiceAccountClaims;
+    identity: ServiceAccountIdentity;
+    /** Only the keys the provider declared; the kubelet forwards only configured keys. */
+    annotations: Record<string, string>;
+  };
+  flags: FlagValues<F>;
+  /** Positional arguments after the flags (e.g. the ACR azure.json path). */
+  positionals: string[];
+  env: Env;
+  log: Logger;
+  /** Aborts when the overall deadline passes; hand it to every network call. */
+  signal: AbortSignal;
+  /** The overall deadline, in ms since the epoch. */
+  deadline: number;
+  /** The proxy- and CA-aware HTTP layer; adapters hand its agents to their SDKs. */
+  http: Http;
+  now(): number;
+}
+
+/** A registry credential. `keys` default to the image's registry (`host[:port]`). */
+export interface Credential {
+  username: string;
+  password: string;
+  /** When the credential stops working; drives cacheDuration. Undefined: not cached. */
+  expiresAt?: Date;
+  /** auth keys to return; each must match the image under the kubelet's URLsMatch. */
+  keys?: string[];
+  /**
+   * Set when the password is the pod's token itself (pass-through providers). The core then
+   * requires `cacheType: Token`, since the kubelet rejects an echoed token otherwise.
+   */
+  passThrough?: boolean;
+}
+
+/** What the kubelet config must say for this provider; `credkit config` reads it. */
+export interface TokenAttributes {
+  /** The audience the cloud demands of the pod's token (serviceAccountTokenAudience). */
+  audience: string;
+  cacheType: ServiceAccountCacheType;
+  requireServiceAccount: boolean;
+  requiredAnnotations: string[];
+  optionalAnnotations: string[];
+}
+
+export interface ProviderDefinition<F extends FlagSpecs = FlagSpecs> {
+  /** The provider (and binary) name the kubelet config refers to. */
+  name: string;
+  version?: string;
+  description?: string;
+  /** kubelet matchImages globs for this provider (also the default `servesImage`). */
+  matchImages: string[];
+  /**
+   * Which images this provider answers; others get no auth and `0s`. Defaults to matchImages under
+   * URLsMatch. Adapters with precise host rules (regexes per partition) override it.
+   */
+  servesImage?(image: ImageRef, ctx: Pick<Context<F>, 'flags' | 'positionals' | 'env'>): boolean;
+  /**
+   * The audience the pod's token must carry. One declaration feeds the pre-flight token check,
+   * `credkit config` and the RBAC. A function when a flag or env var can change it.
+   * Undefined: the provider takes no tokens.
+   */
+  audience?: string | ((ctx: Pick<Context<F>, 'flags' | 'env'>) => string | undefined);
+  annotations?: { required?: string[]; optional?: string[] };
+  /** kubelet tokenAttributes.cacheType; default ServiceAccount (exchanged credentials). */
+  cacheType?: ServiceAccountCacheType;
+  /** Whether a pod without a service account should get no credentials (default false). */
+  requireServiceAccount?: boolean;
+  /** kubelet defaultCacheDuration for the generated config (default "0s"). */
+  defaultCacheDuration?: string;
+  /** Default Registry: a credential for the registry host serves every image on it. */
+  cacheKeyType?: CacheKeyType;
+  /** Seconds kept between cache expiry and credential expiry (default 300). */
+  safetyMarginSeconds?: number;
+  /** Provider-specific flags; the core adds --v, --log-format, --timeout, --help, --version. */
+  flags?: F;
+  /** Whether positional arguments are allowed (and what they are, for --help). */
+  positionals?: string;
+  /** Extra lines for --help (env vars, annotations). */
+  help?: string;
+  /** The one thing an adapter must write. Return null when the image is not this provider's. */
+  getCredentials(ctx: Context<F>): Promise<Credential | null>;
+}
+
+export interface Provider<F extends FlagSpecs = FlagSpecs> extends ProviderDefinition<F> {
+  readonly kind: 'credkit.provider';
+}
+
+/** Declares a provider; checks the declaration once, so mistakes surface at build time. */
+export function defineProvider<F extends FlagSpecs = FlagSpecs>(definition: ProviderDefinition<F>): Provider<F> {
+  if (!/^[^/\s]+$/.test(definition.name) || definition.name === '.' || definition.name === '..') {
+    throw new Error(`provider name ${JSON.stringify(definition.name)} is not a valid kubelet provider name`);
+  }
+  if (definition.matchImages.length === 0) throw new Error('a provider needs at least one matchImages entry');
+  const required = definition.annotations?.required ?? [];
+  const both = required.filter((key) => definition.annotations?.optional?.includes(key));
+  if (both.length > 0) throw new Error(`annotation keys cannot be both required and optional: ${both.join(', ')}`);
+  return { ...definition, kind: 'credkit.provider' };
+}
+
+export function isProvider(value: unknown): value is Provider {
+  return typeof value === 'object' && value !== null && (value as Provider).kind === 'credkit.provider';
+}
+
+/** The kubelet tokenAttributes this provider needs, given its flags and env; undefined if none. */
+export function tokenAttributesOf<F extends FlagSpecs>(
+  provider: ProviderDefinition<F>,
+  ctx: Pick<Context<F>, 'flags' | 'env'>,
+): TokenAttributes | undefined {
+  const audience = typeof provider.audience === 'function' ? provider.audience(ctx) : provider.audience;
+  if (!audience) return undefined;
+  return {
+    audience,
+    cacheType: provider.cacheType ?? 'ServiceAccount',
+    requireServiceAccount: provider.requireServiceAccount ?? false,
+    requiredAnnotations: provider.annotations?.required ?? [],
+    optionalAnnotations: provider.annotations?.optional ?? [],
+  };
+}

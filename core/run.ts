@@ -1,0 +1,277 @@
+/**
+ * One exec, top to bottom: parse the command line -> read the request -> check the token ->
+ * ask the provider -> cache hints -> write exactly one response. Every failure becomes one redacted
+ * line on stderr, nothing on stdout, and a non-zero exit code (so the kubelet does not cache it).
+ */
+import { type ParsedArgs, helpText, parseProviderArgs } from './args.ts';
+import { cacheSeconds } from './cache.ts';
+import { formatSeconds } from './duration.ts';
+import { CredkitError, oneLine, toCredkitError } from './errors.ts';
+import { createHttp } from './http.ts';
+import { type ImageRef, normaliseAuthKey, parseImage, urlsMatch } from './image.ts';
+import { type Logger, createLogger } from './log.ts';
+import {
+  type CredentialProviderRequest,
+  type CredentialProviderResponse,
+  credentialProviderRequestSchema,
+  encodeResponse,
+} from './protocol.ts';
+import type { Context, Credential, Env, FlagSpecs, Provider } from './provider.ts';
+import { tokenAttributesOf } from './provider.ts';
+import { Redactor } from './redact.ts';
+import { createDeadline } from './retry.ts';
+import { checkServiceAccountToken, decodeServiceAccountToken } from './token.ts';
+
+/** Requests are a few KiB (a token and a few annotations); anything far larger is not the kubelet. */
+export const MAX_REQUEST_BYTES = 1 << 20;
+
+export interface ProviderIO {
+  argv: string[];
+  env: Env;
+  stdin: AsyncIterable<Uint8Array | string>;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  now?: () => number;
+}
+
+/** Runs one exec of a provider and returns the process exit code. Never throws. */
+export async function runProvider<F extends FlagSpecs>(provider: Provider<F>, io: ProviderIO): Promise<number> {
+  const now = io.now ?? Date.now;
+  const redactor = new Redactor();
+  let log: Logger = createLogger({ name: provider.name, write: io.stderr, redactor, now: () => new Date(now()) });
+  try {
+    const args = parseProviderArgs(provider, io.argv);
+    log = createLogger({
+      name: provider.name,
+      verbosity: args.common.verbosity,
+      format: args.common.logFormat,
+      write: io.stderr,
+      redactor,
+      now: () => new Date(now()),
+    });
+    if (args.common.help) return io.stdout(helpText(provider)), 0;
+    if (args.common.version) return io.stdout(`${provider.name} ${provider.version ?? '0.0.0'}\n`), 0;
+
+    const request = parseRequest(await readAll(io.stdin, MAX_REQUEST_BYTES));
+    redactor.add(request.serviceAccountToken);
+    const response = await answer(provider, request, args, { env: io.env, log, now });
+    io.stdout(encodeResponse(response));
+    return 0;
+  } catch (thrown) {
+    const error = toCredkitError(thrown);
+    log.error(oneLine(redactor.redact(error.message)));
+    if (log.verbosity >= 4 && error.cause instanceof Error) {
+      log.v(4).info('cause', { cause: oneLine(redactor.redact(error.cause.message)) });
+    }
+    return error.exitCode;
+  }
+}
+
+interface RunEnv {
+  env: Env;
+  log: Logger;
+  now: () => number;
+}
+
+async function answer<F extends FlagSpecs>(
+  provider: Provider<F>,
+  request: CredentialProviderRequest,
+  args: ParsedArgs<F>,
+  run: RunEnv,
+): Promise<CredentialProviderResponse> {
+  const image = parseRequestImage(request.image);
+  const base = { kind: 'CredentialProviderResponse', apiVersion: request.apiVersion } as const;
+  const cacheKeyType = provider.cacheKeyType ?? 'Registry';
+  const scope = { flags: args.flags, positionals: args.positionals, env: run.env };
+  if (!servesImage(provider, image, scope)) {
+    run.log.v(2).info('image is not served by this provider', { image: request.image });
+    return { ...base, cacheKeyType, cacheDuration: '0s' };
+  }
+
+  const attributes = tokenAttributesOf(provider, scope);
+  const audience = args.common.tokenAudience ?? attributes?.audience;
+  const serviceAccount = audience ? checkToken(provider, request, audience, run) : undefined;
+  if (!audience && request.serviceAccountToken) {
+    run.log.warn('a service account token was sent but this provider takes none; ignoring it');
+  }
+
+  const deadline = createDeadline(args.common.timeoutMs, run.now);
+  try {
+    const ctx: Context<F> = {
+      request,
+      image,
+      ...(serviceAccount ? { serviceAccount } : {}),
+      flags: args.flags,
+      positionals: args.positionals,
+      env: run.env,
+      log: run.log,
+      signal: deadline.signal,
+      deadline: deadline.at,
+      http: createHttp({ env: run.env, signal: deadline.signal }),
+      now: run.now,
+    };
+    const credential = await raceDeadline(provider.getCredentials(ctx), deadline.signal);
+    if (!credential) return { ...base, cacheKeyType, cacheDuration: '0s' };
+    run.log.redactor.add(credential.password);
+    checkCredential(provider, credential, image, request, cacheKeyType);
+    const seconds = cacheSeconds({
+      now: run.now(),
+      expiresAt: credential.expiresAt,
+      tokenExpiresAt: serviceAccount?.claims.exp,
+      cacheType: attributes?.cacheType,
+      safetyMarginSeconds: provider.safetyMarginSeconds,
+    });
+    run.log.v(2).info('credential issued', { image: request.image, cacheDuration: formatSeconds(seconds) });
+    const auth = Object.fromEntries(
+      (credential.keys ?? [image.registry]).map((key) => [key, { username: credential.username, password: credential.password }]),
+    );
+    return { ...base, cacheKeyType, cacheDuration: formatSeconds(seconds), auth };
+  } finally {
+    deadline.dispose();
+  }
+}
+
+function parseRequest(text: string): CredentialProviderRequest {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new CredkitError('request', 'stdin is not a JSON CredentialProviderRequest: run me from the kubelet or `credkit invoke`');
+  }
+  const parsed = credentialProviderRequestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? issue.path.join('.') : 'request';
+    throw new CredkitError('request', `invalid CredentialProviderRequest: ${where}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+function parseRequestImage(image: string): ImageRef {
+  try {
+    return parseImage(image);
+  } catch (error) {
+    throw new CredkitError('request', (error as Error).message);
+  }
+}
+
+function servesImage<F extends FlagSpecs>(
+  provider: Provider<F>,
+  image: ImageRef,
+  scope: Parameters<NonNullable<Provider<F>['servesImage']>>[1],
+): boolean {
+  if (provider.servesImage) return provider.servesImage(image, scope);
+  return provider.matchImages.some((glob) => urlsMatch(glob, image.name));
+}
+
+function checkToken<F extends FlagSpecs>(
+  provider: Provider<F>,
+  request: CredentialProviderRequest,
+  audience: string,
+  run: RunEnv,
+): Context['serviceAccount'] {
+  const token = request.serviceAccountToken;
+  if (!token) {
+    if (provider.requireServiceAccount) {
+      throw new CredkitError(
+        'token',
+        `no service account token in the request: set tokenAttributes (audience ${audience}) in the kubelet config and use credentialprovider.kubelet.k8s.io/v1`,
+      );
+    }
+    return undefined;
+  }
+  const claims = decodeServiceAccountToken(token);
+  const identity = checkServiceAccountToken(claims, { audience, now: run.now() });
+  const annotations = pickAnnotations(provider, request.serviceAccountAnnotations ?? {}, identity.subject);
+  run.log.v(2).info('service account token accepted', { subject: identity.subject, audience });
+  return { token, claims, identity, annotations };
+}
+
+function pickAnnotations<F extends FlagSpecs>(
+  provider: Provider<F>,
+  sent: Record<string, string>,
+  subject: string,
+): Record<string, string> {
+  const required = provider.annotations?.required ?? [];
+  const known = new Set([...required, ...(provider.annotations?.optional ?? [])]);
+  const missing = required.filter((key) => !(key in sent));
+  if (missing.length > 0) {
+    throw new CredkitError(
+      'request',
+      `service account ${subject} lacks annotation ${missing.join(', ')}: annotate it, or list the key in tokenAttributes.requiredServiceAccountAnnotationKeys`,
+    );
+  }
+  return Object.fromEntries(Object.entries(sent).filter(([key]) => known.has(key)));
+}
+
+/** Refuses answers the kubelet would silently drop or misuse, before they are written. */
+function checkCredential<F extends FlagSpecs>(
+  provider: Provider<F>,
+  credential: Credential,
+  image: ImageRef,
+  request: CredentialProviderRequest,
+  cacheKeyType: string,
+): void {
+  const echoesToken = request.serviceAccountToken !== undefined && credential.password === request.serviceAccountToken;
+  if ((echoesToken || credential.passThrough) && provider.cacheType !== 'Token') {
+    throw new CredkitError(
+      'internal',
+      `${provider.name} returned the service account token as the password, which the kubelet rejects unless cacheType is Token`,
+    );
+  }
+  const keys = (credential.keys ?? [image.registry]).map(normaliseAuthKey);
+  if (!keys.some((key) => urlsMatch(key, image.name))) {
+    throw new CredkitError('internal', `no auth key of ${provider.name} matches image ${image.name} under the kubelet's rules`);
+  }
+  if (cacheKeyType === 'Registry' && !keys.some((key) => urlsMatch(key, `${image.registry}/any/other/repository`))) {
+    throw new CredkitError('internal', `no auth key covers every image on ${image.registry}, as a Registry cache entry must`);
+  }
+}
+
+async function readAll(stream: AsyncIterable<Uint8Array | string>, maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk);
+    size += buffer.length;
+    if (size > maxBytes) {
+      throw new CredkitError('request', `stdin is larger than ${maxBytes} bytes: not a CredentialProviderRequest`);
+    }
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** An adapter that ignores its signal still cannot outlive the deadline. */
+function raceDeadline<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Wires a provider to the real process: the few lines each binary's entry point needs. */
+export async function main<F extends FlagSpecs>(provider: Provider<F>): Promise<never> {
+  const out: string[] = [];
+  const code = await runProvider(provider, {
+    argv: process.argv.slice(2),
+    env: process.env,
+    stdin: process.stdin,
+    stdout: (text) => out.push(text),
+    stderr: (text) => process.stderr.write(text),
+  });
+  // Exit explicitly: pooled sockets must not keep a finished exec alive. Flush stdout first.
+  process.stdout.write(out.join(''), () => process.exit(code));
+  return new Promise<never>(() => {});
+}
