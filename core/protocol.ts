@@ -55,17 +55,24 @@ export const authConfigSchema = z.strictObject({
 });
 export type AuthConfig = z.infer<typeof authConfigSchema>;
 
-export const goDurationSchema = z
-  .string()
-  .refine(isGoDuration, 'must be a Go duration string such as "6h0m0s"')
-  .refine((value) => !value.startsWith('-'), 'must not be negative');
+/** What metav1.Duration decodes: a JSON string Go's time.ParseDuration accepts (negative included). */
+export const goDurationSchema = z.string().refine(isGoDuration, 'must be a Go duration string such as "6h0m0s"');
 
-/** Exactly the fields the kubelet's strict decoder accepts, nothing else. */
-export const credentialProviderResponseSchema = z.strictObject({
+/**
+ * What the kubelet's strict decoder accepts: exactly these fields, case-sensitive, nothing else.
+ * The fake kubelet judges with this one.
+ */
+export const kubeletResponseSchema = z.strictObject({
   kind: z.literal('CredentialProviderResponse'),
   apiVersion: apiVersionSchema,
   cacheKeyType: cacheKeyTypeSchema,
   cacheDuration: goDurationSchema.optional(),
+  auth: z.record(z.string(), authConfigSchema).nullish(),
+});
+
+/** What credkit writes: the kubelet's schema, minus what it accepts only by accident (negative durations). */
+export const credentialProviderResponseSchema = kubeletResponseSchema.extend({
+  cacheDuration: goDurationSchema.refine((value) => !value.startsWith('-'), 'must not be negative').optional(),
   auth: z.record(z.string(), authConfigSchema).optional(),
 });
 export type CredentialProviderResponse = z.infer<typeof credentialProviderResponseSchema>;

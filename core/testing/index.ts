@@ -1,0 +1,28 @@
+/**
+ * credkit/testing: the fakes credkit tests itself with, for testing your own providers the same way.
+ * @packageDocumentation
+ */
+export { createTestCA, type LeafCertificate, type TestCA } from './ca.ts';
+export { type FakeIssuer, type FakeIssuerOptions, type MintOptions, startFakeIssuer } from './issuer.ts';
+export {
+  fullApiVersion,
+  type JudgeInput,
+  judgeResponse,
+  type KubeletResult,
+  type KubeletRun,
+  type KubeletVerdict,
+  registryOf,
+  runLikeKubelet,
+} from './kubelet.ts';
+export { type ConnectProxy, type ProxyRoute, startConnectProxy } from './proxy.ts';
+export {
+  type FakeHandler,
+  type FakeRequest,
+  type FakeResponse,
+  type FakeServer,
+  type FakeServerOptions,
+  type Fault,
+  type FaultQueue,
+  startFakeServer,
+} from './server.ts';
+export { type FakeWorld, startFakeWorld } from './world.ts';

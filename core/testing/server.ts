@@ -1,0 +1,151 @@
+/**
+ * The base of every fake cloud endpoint: an HTTPS (or plain HTTP, for metadata services) server on
+ * loopback, with per-endpoint call counts and fault injection, so a test can say "the next three
+ * GetAuthorizationToken calls are throttled" and then assert how many calls were made.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TestCA } from './ca.ts';
+
+export interface FakeRequest {
+  method: string;
+  url: URL;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  /** The Host header's host name (without port). */
+  host: string;
+  /**
+   * The endpoint this request is, as the handler names it (`GetAuthorizationToken`, `token`...).
+   * Set it before returning so counts and faults apply; `fakeServer.label` can set it up front.
+   */
+  endpoint?: string;
+}
+
+export interface FakeResponse {
+  status?: number;
+  headers?: Record<string, string>;
+  /** A string is sent as is; anything else as JSON. */
+  body?: unknown;
+}
+
+export interface Fault extends FakeResponse {
+  /** Wait this long before answering (or before the real handler runs, when no status is set). */
+  delayMs?: number;
+}
+
+export type FakeHandler = (req: FakeRequest) => FakeResponse | Promise<FakeResponse>;
+
+export interface FakeServerOptions {
+  /** TLS from this CA; omit for plain HTTP (metadata servers). */
+  ca?: TestCA;
+  hosts: string[];
+  handler: FakeHandler;
+  /**
+   * Names the endpoint of a request before faults are consulted (faults need the name before the
+   * handler runs). Default: `METHOD path`.
+   */
+  label?: (req: FakeRequest) => string;
+  name?: string;
+}
+
+export interface FaultQueue {
+  /** The next `times` requests to `endpoint` get this fault instead of (or, delay only, before) the real answer. */
+  push(endpoint: string, fault: Fault, times?: number): void;
+  clear(): void;
+}
+
+export interface FakeServer {
+  name: string;
+  hosts: string[];
+  port: number;
+  /** `https://127.0.0.1:port` (or http). Tests reach it by real host name through the proxy instead. */
+  url: string;
+  faults: FaultQueue;
+  /** Calls so far to `endpoint`, or to every endpoint. */
+  calls(endpoint?: string): number;
+  /** Every request seen, in order (bodies included: for assertions only, never print them). */
+  requests: FakeRequest[];
+  resetCalls(): void;
+  close(): Promise<void>;
+}
+
+export async function startFakeServer(options: FakeServerOptions): Promise<FakeServer> {
+  const requests: FakeRequest[] = [];
+  const faults = new Map<string, Fault[]>();
+  const label = options.label ?? ((req: FakeRequest) => `${req.method} ${req.url.pathname}`);
+
+  const listener = async (incoming: IncomingMessage, outgoing: ServerResponse) => {
+    const req = await readRequest(incoming);
+    req.endpoint = label(req);
+    requests.push(req);
+    const fault = faults.get(req.endpoint)?.shift();
+    if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+    let res: FakeResponse;
+    try {
+      res = fault?.status ? fault : await options.handler(req);
+    } catch (error) {
+      res = { status: 500, body: { error: 'fake handler failed', detail: (error as Error).message } };
+    }
+    if (!outgoing.destroyed) writeResponse(outgoing, res);
+  };
+
+  let server: Server;
+  if (options.ca) {
+    const leaf = await options.ca.issue(options.hosts);
+    server = createHttpsServer({ cert: leaf.certPem, key: leaf.keyPem }, listener);
+  } else {
+    server = createHttpServer(listener);
+  }
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    name: options.name ?? options.hosts[0] ?? 'fake',
+    hosts: options.hosts,
+    port,
+    url: `${options.ca ? 'https' : 'http'}://127.0.0.1:${port}`,
+    faults: {
+      push(endpoint, fault, times = 1) {
+        const queue = faults.get(endpoint) ?? [];
+        for (let i = 0; i < times; i++) queue.push(fault);
+        faults.set(endpoint, queue);
+      },
+      clear: () => faults.clear(),
+    },
+    calls: (endpoint) => requests.filter((req) => endpoint === undefined || req.endpoint === endpoint).length,
+    requests,
+    resetCalls: () => {
+      requests.length = 0;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function readRequest(incoming: IncomingMessage): Promise<FakeRequest> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of incoming) chunks.push(chunk as Buffer);
+  const hostHeader = incoming.headers.host ?? 'localhost';
+  return {
+    method: incoming.method ?? 'GET',
+    url: new URL(incoming.url ?? '/', `https://${hostHeader}`),
+    headers: incoming.headers,
+    body: Buffer.concat(chunks).toString('utf8'),
+    host: hostHeader.replace(/:\d+$/, ''),
+  };
+}
+
+function writeResponse(outgoing: ServerResponse, res: FakeResponse): void {
+  const isText = typeof res.body === 'string';
+  const body = res.body === undefined ? '' : isText ? (res.body as string) : JSON.stringify(res.body);
+  const headers: Record<string, string> = { ...(res.headers ?? {}) };
+  if (!isText && res.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+    headers['content-type'] = 'application/json';
+  }
+  outgoing.writeHead(res.status ?? 200, headers);
+  outgoing.end(body);
+}
