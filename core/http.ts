@@ -163,7 +163,8 @@ function send(
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > maxBytes) {
-          req.destroy(new CredkitError('unavailable', `response from ${url.host} is larger than ${maxBytes} bytes`));
+          res.destroy();
+          reject(new CredkitError('unavailable', `response from ${url.host} is larger than ${maxBytes} bytes`));
           return;
         }
         chunks.push(chunk);

@@ -213,12 +213,17 @@ function parseClass(pattern: string, start: number): { regex: string; next: numb
       hi = readChar();
       if (hi < lo) throw new Error('bad pattern');
     }
-    ranges.push(lo === hi ? escapeRegExp(lo) : `${escapeRegExp(lo)}-${escapeRegExp(hi)}`);
+    ranges.push(lo === hi ? escapeClassChar(lo) : `${escapeClassChar(lo)}-${escapeClassChar(hi)}`);
   } while (i < pattern.length && pattern[i] !== ']');
   if (pattern[i] !== ']') throw new Error('bad pattern');
   return { regex: `[${negate ? '^/' : ''}${ranges.join('')}]`, next: i + 1 };
 }
 
 function escapeRegExp(c: string): string {
-  return c.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+  return c.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+}
+
+/** Inside a class `-` is special too. */
+function escapeClassChar(c: string): string {
+  return c.replace(/[\\^\]\[-]/g, '\\$&');
 }

@@ -81,7 +81,13 @@ export async function startFakeIssuer(options: FakeIssuerOptions = {}): Promise<
     const now = Math.floor((mintOptions.now ?? Date.now()) / 1000);
     const pod = mintOptions.pod ?? { name: `${name}-pod` };
     const claims = {
+      iss: issuer,
+      sub: `system:serviceaccount:${namespace}:${name}`,
       aud: Array.isArray(mintOptions.audience) ? mintOptions.audience : [mintOptions.audience],
+      exp: now + (mintOptions.expiresInSeconds ?? 3600),
+      iat: now,
+      nbf: now,
+      jti: randomUUID(),
       'kubernetes.io': {
         namespace,
         ...(mintOptions.node ? { node: { name: mintOptions.node.name, uid: mintOptions.node.uid ?? randomUUID() } } : {}),
@@ -92,12 +98,6 @@ export async function startFakeIssuer(options: FakeIssuerOptions = {}): Promise<
     };
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'RS256', kid })
-      .setIssuer(issuer)
-      .setSubject(`system:serviceaccount:${namespace}:${name}`)
-      .setIssuedAt(now)
-      .setNotBefore(now)
-      .setExpirationTime(now + (mintOptions.expiresInSeconds ?? 3600))
-      .setJti(randomUUID())
       .sign(privateKey);
   };
 
