@@ -1,0 +1,75 @@
+/**
+ * Which identity asks ACR for this image (upstream `NewAcrProvider`, research/azure-acr.md §1.5):
+ *  1. a mirrored image always uses the node's identity (cloud-provider-azure#9841: on
+ *     network-isolated clusters the bootstrap ACR trusts only the node);
+ *  2. a pod token with both acr annotations uses that pod's federated Entra identity;
+ *  3. otherwise the node: its managed identity when useManagedIdentityExtension is true, else the
+ *     azure.json service principal's static secret.
+ */
+import { type Context, CredkitError } from '../../core/index.ts';
+import type { AzureConfig } from './config.ts';
+import type { AcrTarget } from './registry.ts';
+
+export const CLIENT_ID_ANNOTATION = 'kubernetes.azure.com/acr-client-id';
+export const TENANT_ID_ANNOTATION = 'kubernetes.azure.com/acr-tenant-id';
+
+export type AcrIdentity =
+  | { kind: 'federated'; clientId: string; tenantId: string; assertion: string; subject: string; issuer?: string }
+  | { kind: 'managed'; userAssignedIdentityID?: string; tenantId?: string }
+  | { kind: 'servicePrincipal'; clientId: string; clientSecret: string };
+
+export function chooseIdentity(
+  config: AzureConfig,
+  target: AcrTarget,
+  serviceAccount: Context['serviceAccount'],
+): AcrIdentity {
+  if (serviceAccount && !target.mirrorSource) {
+    const federated = federatedIdentity(serviceAccount);
+    if (federated) return federated;
+  }
+  return nodeIdentity(config);
+}
+
+/**
+ * Both annotations, or neither (the pod did not opt in: the node's identity pulls, as before the
+ * kubelet sent tokens). One without the other is a typo worth a clear error; upstream errors on
+ * both cases, which breaks every pod the moment tokenAttributes is configured.
+ */
+function federatedIdentity(serviceAccount: NonNullable<Context['serviceAccount']>): AcrIdentity | undefined {
+  const clientId = serviceAccount.annotations[CLIENT_ID_ANNOTATION]?.trim();
+  const tenantId = serviceAccount.annotations[TENANT_ID_ANNOTATION]?.trim();
+  const subject = serviceAccount.identity.subject;
+  if (clientId === undefined && tenantId === undefined) return undefined;
+  if (!clientId || !tenantId) {
+    const missing = clientId ? TENANT_ID_ANNOTATION : CLIENT_ID_ANNOTATION;
+    throw new CredkitError(
+      'usage',
+      `service account ${subject} has ${missing} missing or empty: set both ${CLIENT_ID_ANNOTATION} and ${TENANT_ID_ANNOTATION}, or neither to pull with the node's identity`,
+    );
+  }
+  return {
+    kind: 'federated',
+    clientId,
+    tenantId,
+    assertion: serviceAccount.token,
+    subject,
+    ...(serviceAccount.claims.iss ? { issuer: serviceAccount.claims.iss } : {}),
+  };
+}
+
+export function nodeIdentity(config: AzureConfig): AcrIdentity {
+  if (config.useManagedIdentityExtension) {
+    return {
+      kind: 'managed',
+      ...(config.userAssignedIdentityID ? { userAssignedIdentityID: config.userAssignedIdentityID } : {}),
+      ...(config.tenantId ? { tenantId: config.tenantId } : {}),
+    };
+  }
+  if (config.aadClientId && config.aadClientSecret) {
+    return { kind: 'servicePrincipal', clientId: config.aadClientId, clientSecret: config.aadClientSecret };
+  }
+  throw new CredkitError(
+    'usage',
+    `${config.path} sets neither useManagedIdentityExtension: true nor aadClientId and aadClientSecret: the node has no identity to pull with`,
+  );
+}

@@ -1,0 +1,74 @@
+/**
+ * Which images are ours. Upstream matched `^[a-zA-Z0-9]+\.azurecr\.(io|cn|de|us)` and then fell
+ * back to a plain substring search for the cloud's registry suffix, which let
+ * `foo.azurecr.io.example` through (research/azure-acr.md §1.4, cloud-provider-azure#8255). Here a
+ * host is ours only when it is, whole, an ACR login server: `<name>.azurecr.<tld>`, a geo-replica
+ * `<name>.<region>.geo.azurecr.<tld>`, or a domain-name-label name `<name>-<hash>` (#10720).
+ */
+import { CredkitError, type ImageRef } from '../../core/index.ts';
+
+const NAME = '[a-z0-9]+(?:-[a-z0-9]+)?';
+const TLD = 'azurecr\\.(?:io|cn|de|us)';
+const LOGIN_SERVER = new RegExp(`^${NAME}\\.${TLD}$`, 'i');
+const GEO_REPLICA = new RegExp(`^${NAME}\\.[a-z0-9]+\\.geo\\.${TLD}$`, 'i');
+
+/** The kubelet matchImages that cover every host `isAcrHost` accepts (AKS writes the same list). */
+export const ACR_MATCH_IMAGES = ['io', 'cn', 'de', 'us'].flatMap((tld) => [`*.azurecr.${tld}`, `*.*.geo.azurecr.${tld}`]);
+
+export function isAcrHost(host: string): boolean {
+  return LOGIN_SERVER.test(host) || GEO_REPLICA.test(host);
+}
+
+/**
+ * Geo-replica endpoints are the only ACR hosts whose token realm we do not know up front, so only
+ * they cost the `/v2/` challenge round trip.
+ */
+export function isGeoReplica(host: string): boolean {
+  return GEO_REPLICA.test(host);
+}
+
+/** `--registry-mirror=src:dst[,src:dst]`: images on `src` are pulled from the ACR `dst`. */
+export type RegistryMirrors = ReadonlyMap<string, string>;
+
+/**
+ * Parses the mirror flag as upstream does (spaces dropped, comma-separated `src:dst`), but a bad
+ * entry is a usage error here, not a log line: a silently dropped mirror turns into anonymous pulls
+ * on network-isolated nodes, far from the typo that caused them.
+ */
+export function parseRegistryMirrors(value: string | undefined): RegistryMirrors {
+  const mirrors = new Map<string, string>();
+  const text = (value ?? '').replaceAll(' ', '');
+  for (const entry of text.split(',').filter(Boolean)) {
+    const parts = entry.split(':');
+    const [source, target] = parts;
+    if (parts.length !== 2 || !source || !target) {
+      throw new CredkitError('usage', `--registry-mirror entry ${JSON.stringify(entry)} is not src:dst (hosts without ports, e.g. mcr.microsoft.com:myacr.azurecr.io)`);
+    }
+    if (!isAcrHost(target)) {
+      throw new CredkitError('usage', `--registry-mirror target ${target} is not an ACR login server (<name>.azurecr.io)`);
+    }
+    mirrors.set(source.toLowerCase(), target.toLowerCase());
+  }
+  return mirrors;
+}
+
+/** The registry to get a credential from, and the auth keys that credential answers for. */
+export interface AcrTarget {
+  /** `host` of the ACR to call: the image's own, or the mirror target. */
+  loginServer: string;
+  /** The mirror source registry when the image was mirrored (then node identity is used). */
+  mirrorSource?: string;
+  /** auth keys for the response: the registry as the image names it, plus the mirror target. */
+  keys: string[];
+}
+
+/** Resolves an image to its ACR, or null when the image is not ours. */
+export function resolveAcrTarget(image: ImageRef, mirrors: RegistryMirrors): AcrTarget | null {
+  const mirrored = mirrors.get(image.registry.toLowerCase());
+  if (mirrored) return { loginServer: mirrored, mirrorSource: image.registry, keys: [image.registry, mirrored] };
+  // ACR serves only 443; any other port is someone else's server with a look-alike name.
+  if (image.port !== undefined && image.port !== '443') return null;
+  if (!isAcrHost(image.host)) return null;
+  const loginServer = image.host.toLowerCase();
+  return { loginServer, keys: [...new Set([image.registry, loginServer])] };
+}
