@@ -1,0 +1,76 @@
+/**
+ * Which Google identity answers a request: the node's (metadata server) or the pod's (its service
+ * account token exchanged at STS, then optionally a Google service account impersonated). This is
+ * upstream's workload identity decision table (research/gcp-gar.md §2.1) with two changes: an
+ * opted-in service account without a token is an error, not a silent anonymous pull, and
+ * `iam.gke.io/gcp-service-account` adds the impersonation leg GKE's other components use (§5.3).
+ */
+import { CredkitError, type ErrorKind } from '../../core/index.ts';
+import type { Federation, GarConfig } from './config.ts';
+
+/** GKE's per-service-account opt-in to pulling images as the pod (upstream EnableWIImagePullAnnotation). */
+export const ENABLE_WI_IMAGE_PULL = 'iam.gke.io/enable-wi-image-pull';
+/** The Google service account a Kubernetes service account acts as (GKE workload identity). */
+export const GCP_SERVICE_ACCOUNT = 'iam.gke.io/gcp-service-account';
+
+export type IdentityPlan =
+  | { kind: 'node'; reason: string }
+  | { kind: 'workload'; federation: Federation; subject: string; impersonate?: string };
+
+export interface PlanInput {
+  /** Present when the kubelet sent a token that passed the core's audience/expiry check. */
+  serviceAccount?: { identity: { subject: string }; annotations: Record<string, string> };
+  /** The request's annotations, which can arrive without a token. */
+  requestAnnotations?: Record<string, string>;
+}
+
+export function planIdentity(config: GarConfig, input: PlanInput): IdentityPlan {
+  const annotations = input.serviceAccount?.annotations ?? input.requestAnnotations ?? {};
+  if (config.mode === 'node') {
+    const optedIn = annotations[ENABLE_WI_IMAGE_PULL] === 'true';
+    return { kind: 'node', reason: optedIn ? `${ENABLE_WI_IMAGE_PULL} is ignored without --identity-provider` : 'node mode' };
+  }
+  if (config.mode === 'gke' && annotations[ENABLE_WI_IMAGE_PULL] !== 'true') {
+    return { kind: 'node', reason: `service account does not set ${ENABLE_WI_IMAGE_PULL}: "true"` };
+  }
+  const serviceAccount = input.serviceAccount;
+  if (!serviceAccount) {
+    if (config.mode === 'gke') {
+      // Upstream fails fast here too (PR #1202 review): never fall back to the node's identity
+      // for a service account that asked to pull as itself.
+      throw new CredkitError(
+        'token',
+        `the service account sets ${ENABLE_WI_IMAGE_PULL} but the kubelet sent no token: set tokenAttributes ` +
+          `(serviceAccountTokenAudience ${config.federation.tokenAudience}) for this provider in the kubelet config`,
+      );
+    }
+    return { kind: 'node', reason: 'no service account token (pod without a service account)' };
+  }
+  const annotated = serviceAccount.annotations[GCP_SERVICE_ACCOUNT];
+  const impersonate = annotated
+    ? checkServiceAccountEmail(annotated, `annotation ${GCP_SERVICE_ACCOUNT} of ${serviceAccount.identity.subject}`, 'request')
+    : config.federation.impersonate;
+  return {
+    kind: 'workload',
+    federation: config.federation,
+    subject: serviceAccount.identity.subject,
+    ...(impersonate ? { impersonate } : {}),
+  };
+}
+
+// name@project.iam.gserviceaccount.com, NUMBER-compute@developer.gserviceaccount.com,
+// service-NUMBER@gcp-sa-x.iam.gserviceaccount.com: lower case, no `/`, `:`, `%`, `?` or `#`, so
+// the address can only ever name an account on iamcredentials, never another path or host.
+const SERVICE_ACCOUNT_EMAIL = /^[a-z0-9][a-z0-9._-]{0,99}@(?:[a-z0-9][a-z0-9-]*\.)+gserviceaccount\.com$/;
+
+/** Checks a Google service account email before it goes into a URL path; `source` names where it came from. */
+export function checkServiceAccountEmail(email: string, source: string, kind: ErrorKind = 'usage'): string {
+  if (email.length > 254 || !SERVICE_ACCOUNT_EMAIL.test(email) || email.includes('..')) {
+    throw new CredkitError(
+      kind,
+      `${source}: ${JSON.stringify(email.slice(0, 100))} is not a Google service account email ` +
+        '(want NAME@PROJECT.iam.gserviceaccount.com)',
+    );
+  }
+  return email;
+}
