@@ -1,0 +1,114 @@
+/**
+ * The glue between the AWS SDK and the core: every SDK client sends through the core's proxy- and
+ * CA-aware agent, makes one attempt per send (the core's retry loop owns backoff, within the exec's
+ * deadline), and its errors are sorted into "try again" and "tell the operator".
+ */
+import type { NodeHttpHandler } from '@smithy/node-http-handler';
+import { type Context, CredkitError, type ErrorKind, oneLine, withRetry } from '../../core/index.ts';
+
+/** Credentials as the SDK takes them; declared here so no SDK type import is needed. */
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+
+/** Upstream gives every AWS call 30 s (`kubernetes/cloud-provider-aws#1374`); two tries fit in the kubelet's 60 s. */
+export const REQUEST_TIMEOUT_MS = 10_000;
+const CONNECT_TIMEOUT_MS = 5_000;
+/** Attempts per AWS call: three throttles and a success fit; backoff is capped by the deadline anyway. */
+export const ATTEMPTS = 5;
+
+/** A request handler on the core's agent; throws on timeouts instead of only warning (Smithy's default). */
+export async function requestHandler(ctx: Pick<Context, 'http'>): Promise<NodeHttpHandler> {
+  const { NodeHttpHandler } = await import('@smithy/node-http-handler');
+  return new NodeHttpHandler({
+    httpAgent: ctx.http.agent,
+    httpsAgent: ctx.http.agent,
+    connectionTimeout: CONNECT_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    throwOnRequestTimeout: true,
+  });
+}
+
+/** Error names AWS services use for "slow down" (awsJson `__type`, awsQuery `Code`). */
+const THROTTLING = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'SlowDown',
+  'PriorRequestNotComplete',
+  'EC2ThrottledException',
+]);
+/** Failures on the way, not refusals: worth another attempt. */
+const TRANSIENT = new Set([
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'IDPCommunicationError',
+  'ServiceUnavailable',
+  'ServerException',
+  'InternalFailure',
+  'InternalError',
+]);
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+interface SdkErrorShape {
+  name?: string;
+  code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+export function errorCode(error: unknown): string {
+  const shape = (error ?? {}) as SdkErrorShape;
+  return shape.name && shape.name !== 'Error' ? shape.name : (shape.code ?? 'Error');
+}
+
+export function httpStatus(error: unknown): number | undefined {
+  return (error as SdkErrorShape | undefined)?.$metadata?.httpStatusCode;
+}
+
+/** Whether an SDK (or core HTTP) error is throttling, a 5xx, or a network failure. */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof CredkitError) return error.kind === 'unavailable';
+  if ((error as Error | undefined)?.name === 'AbortError') return false;
+  const code = errorCode(error);
+  const status = httpStatus(error);
+  if (THROTTLING.has(code) || TRANSIENT.has(code)) return true;
+  if (status !== undefined && (status === 429 || status >= 500)) return true;
+  const errno = (error as NodeJS.ErrnoException | undefined)?.code;
+  return errno !== undefined && NETWORK_CODES.has(errno);
+}
+
+/** Runs one AWS call with the core's jittered retries; logs each retry at --v=2. */
+export function retrying<T>(ctx: Pick<Context, 'signal' | 'log'>, what: string, call: () => Promise<T>): Promise<T> {
+  return withRetry(call, {
+    signal: ctx.signal,
+    attempts: ATTEMPTS,
+    retryable: isTransient,
+    onRetry: (error, attempt, delayMs) =>
+      ctx.log.v(2).info(`${what} failed, retrying`, { attempt, error: errorCode(error), delayMs: Math.round(delayMs) }),
+  });
+}
+
+/** The cloud's own words, one line and bounded (they may be long HTML from a proxy). */
+export function cloudMessage(error: unknown): string {
+  const text = oneLine(String((error as SdkErrorShape | undefined)?.message ?? error));
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
+
+/** What an error the SDK raised means for the exec: deadline, still failing after retries, or `fallback`. */
+export function sdkFailure(error: unknown, fallback: ErrorKind, message: string): CredkitError {
+  if (error instanceof CredkitError && error.kind === 'deadline') return error;
+  if ((error as Error | undefined)?.name === 'AbortError') {
+    return new CredkitError('deadline', `${message}: the deadline passed`, { cause: error });
+  }
+  const kind = isTransient(error) ? 'unavailable' : fallback;
+  return new CredkitError(kind, `${message}: ${errorCode(error)}: ${cloudMessage(error)}`, { cause: error });
+}
