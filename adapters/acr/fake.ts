@@ -1,0 +1,98 @@
+/**
+ * The fake Azure for tests (re-exported from credkit/testing): Entra ID, IMDS and any number of
+ * container registries, each behind its real host name in a fake world (CONNECT proxy + test CA),
+ * each a FakeServer with call counts and fault injection (`fake.entra.faults.push('token', {status: 429})`).
+ *
+ *   const world = await startFakeWorld();
+ *   const azure = await startFakeAzure(world, {
+ *     registries: [{ loginServer: 'myacr.azurecr.io', pullers: ['app-client-id'] }],
+ *     federatedCredentials: [{ tenantId, clientId: 'app-client-id', issuer: world.issuer.issuer,
+ *       subject: 'system:serviceaccount:team:app' }],
+ *     managedIdentities: [{ clientId: 'kubelet-id', tenantId }],
+ *   });
+ */
+import type { FakeServer, FakeWorld } from '../../core/testing/index.ts';
+import { entraHandler, entraLabel, type FederatedCredentialSpec, type ServicePrincipalSpec } from './fake-entra.ts';
+import { imdsHandler, imdsLabel, type ManagedIdentitySpec } from './fake-imds.ts';
+import { type FakeRegistrySpec, type IssuedRefreshToken, registryHandler, registryLabel } from './fake-registry.ts';
+import { ACR_RESOURCE, createSigner } from './fake-tokens.ts';
+
+export type { FakeRegistrySpec, FederatedCredentialSpec, IssuedRefreshToken, ManagedIdentitySpec, ServicePrincipalSpec };
+
+export interface FakeAzureOptions {
+  /** Default `login.microsoftonline.com`; sovereign clouds use theirs (`login.microsoftonline.us`...). */
+  authorityHosts?: string[];
+  registries: Array<string | FakeRegistrySpec>;
+  federatedCredentials?: FederatedCredentialSpec[];
+  managedIdentities?: ManagedIdentitySpec[];
+  servicePrincipals?: ServicePrincipalSpec[];
+  tenants?: string[];
+}
+
+export interface FakeAcrRegistry extends FakeServer {
+  loginServer: string;
+  /** Refresh tokens this registry handed out, in order (for assertions; never print them). */
+  issued: IssuedRefreshToken[];
+}
+
+export interface FakeAzure {
+  entra: FakeServer;
+  /** Plain HTTP, routed as 169.254.169.254:80 through the world's proxy. */
+  imds: FakeServer;
+  registries: FakeAcrRegistry[];
+  registry(loginServer: string): FakeAcrRegistry;
+  /** Every call to every Azure endpoint, for "N round trips" assertions. */
+  totalCalls(): number;
+}
+
+export async function startFakeAzure(world: FakeWorld, options: FakeAzureOptions): Promise<FakeAzure> {
+  const entraSigner = await createSigner('https://sts.windows.net/');
+  const servicePrincipals = options.servicePrincipals ?? [];
+  const entra = await world.serve(
+    options.authorityHosts ?? ['login.microsoftonline.com'],
+    entraHandler({
+      federatedCredentials: options.federatedCredentials ?? [],
+      servicePrincipals,
+      tenants: [...(options.tenants ?? []), ...(options.managedIdentities ?? []).map((m) => m.tenantId)],
+      verifyAssertion: (token, audience) => world.issuer.verify(token, { audience }),
+      signer: entraSigner,
+    }),
+    { name: 'entra', label: entraLabel },
+  );
+  const imds = await world.serve(['169.254.169.254:80'], imdsHandler(options.managedIdentities ?? [], entraSigner), {
+    name: 'imds',
+    label: imdsLabel,
+    tls: false,
+  });
+  const registries: FakeAcrRegistry[] = [];
+  for (const entry of options.registries) {
+    const spec = typeof entry === 'string' ? { loginServer: entry } : entry;
+    const [name, ...suffix] = spec.loginServer.split('.');
+    const hosts = [spec.loginServer, ...(spec.geoReplicas ?? []).map((region) => [name, region, 'geo', ...suffix].join('.'))];
+    const issued: IssuedRefreshToken[] = [];
+    const server = await world.serve(
+      hosts,
+      registryHandler({
+        spec,
+        verifyEntraToken: async (token) => ({ ...(await entraSigner.verify(token, ACR_RESOURCE)) }),
+        servicePrincipals,
+        signer: await createSigner('Azure Container Registry'),
+        issued,
+      }),
+      { name: spec.loginServer, label: registryLabel },
+    );
+    registries.push(Object.assign(server, { loginServer: spec.loginServer, issued }));
+  }
+  const all = [entra, imds, ...registries];
+  return {
+    entra,
+    imds,
+    registries,
+    registry(loginServer) {
+      const found = registries.find((r) => r.loginServer === loginServer);
+      if (!found) throw new Error(`no fake registry ${loginServer}`);
+      return found;
+    },
+    totalCalls: () => all.reduce((sum, server) => sum + server.calls(), 0),
+  };
+}
