@@ -183,7 +183,7 @@ const credentialConfigSchema = z.looseObject({
   service_account_impersonation_url: z.url().optional(),
   service_account_impersonation: z.object({ token_lifetime_seconds: z.int().min(600).max(43_200) }).optional(),
   universe_domain: z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/).optional(),
-  workforce_pool_user_project: z.undefined('workforce pools federate people, not workloads: use a workload identity pool'),
+  workforce_pool_user_project: z.never('workforce pools federate people, not workloads: use a workload identity pool').optional(),
 });
 
 const configCache = new Map<string, Federation>();

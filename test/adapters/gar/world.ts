@@ -1,0 +1,105 @@
+/**
+ * The fake Google Cloud these tests share: a fake world (CA, issuer, CONNECT proxy) with the
+ * metadata server, STS, IAM Credentials and registries behind real hostnames, plus an in-process
+ * runner for fast table tests (the e2e file runs the binary instead).
+ */
+import { provider } from '../../../adapters/gar/index.ts';
+import { type FakeGoogleCloud, principalFor, startFakeGoogleCloud } from '../../../adapters/gar/fake.ts';
+import { encodeRequest, runProvider } from '../../../core/index.ts';
+import { type FakeWorld, startFakeWorld } from '../../../core/testing/index.ts';
+
+export const CP = 'https://container.googleapis.com/v1/projects/my-project/locations/us-central1/clusters/my-cluster';
+export const GKE_AUDIENCE = `identitynamespace:my-project.svc.id.goog:${CP}`;
+export const CUSTOM_AUDIENCE = 'identitynamespace:my-project.svc.id.goog:https://custom-provider.com';
+export const PRECONFIGURED_AUDIENCE = `identitynamespace:pre-configured-project.svc.id.goog:${CP}`;
+export const WIF_STS_AUDIENCE = '//iam.googleapis.com/projects/123456789/locations/global/workloadIdentityPools/k8s/providers/cluster';
+export const WIF_TOKEN_AUDIENCE = `https:${WIF_STS_AUDIENCE}`;
+export const PULLER_GSA = 'puller@my-project.iam.gserviceaccount.com';
+export const NODE_SA = '1234-compute@developer.gserviceaccount.com';
+export const IMAGE = 'us-central1-docker.pkg.dev/my-project/my-repo/my-image';
+export const ENABLE = { 'iam.gke.io/enable-wi-image-pull': 'true' };
+
+export interface GarWorld {
+  world: FakeWorld;
+  cloud: FakeGoogleCloud;
+  close(): Promise<void>;
+}
+
+export async function startGarWorld(): Promise<GarWorld> {
+  const world = await startFakeWorld();
+  const puller = 'system:serviceaccount:team:puller';
+  const cloud = await startFakeGoogleCloud(world, {
+    nodeServiceAccount: NODE_SA,
+    registryHosts: ['us-central1-docker.pkg.dev', 'us-docker.pkg.dev', 'gcr.io', 'eu.gcr.io'],
+    pools: [
+      { stsAudience: GKE_AUDIENCE, tokenAudience: 'my-project.svc.id.goog' },
+      { stsAudience: CUSTOM_AUDIENCE, tokenAudience: 'my-project.svc.id.goog' },
+      { stsAudience: PRECONFIGURED_AUDIENCE, tokenAudience: 'pre-configured-project.svc.id.goog' },
+      { stsAudience: WIF_STS_AUDIENCE, tokenAudience: WIF_TOKEN_AUDIENCE },
+    ],
+    serviceAccounts: {
+      [PULLER_GSA]: [principalFor(WIF_STS_AUDIENCE, puller), principalFor(GKE_AUDIENCE, puller)],
+    },
+  });
+  return { world, cloud, close: () => world.close() };
+}
+
+export interface GarRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  response?: {
+    cacheKeyType: string;
+    cacheDuration?: string;
+    auth?: Record<string, { username: string; password: string }>;
+  };
+}
+
+/** One exec of credkit-gar in this process, with the world's proxy and CA in its env. */
+export async function runGar(
+  g: GarWorld,
+  input: {
+    args?: string[];
+    image?: string;
+    token?: string;
+    annotations?: Record<string, string>;
+    env?: Record<string, string>;
+  },
+): Promise<GarRun> {
+  let stdout = '';
+  let stderr = '';
+  const request = encodeRequest({
+    apiVersion: 'credentialprovider.kubelet.k8s.io/v1',
+    image: input.image ?? IMAGE,
+    ...(input.token ? { serviceAccountToken: input.token } : {}),
+    ...(input.annotations ? { serviceAccountAnnotations: input.annotations } : {}),
+  });
+  const code = await runProvider(provider, {
+    argv: input.args ?? ['get-credentials'],
+    env: { ...g.world.env, ...input.env },
+    stdin: [request],
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+  });
+  return { code, stdout, stderr, ...(stdout ? { response: JSON.parse(stdout) } : {}) };
+}
+
+/** All calls the fake cloud saw, by endpoint. */
+export function callCounts(cloud: FakeGoogleCloud): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const server of [cloud.metadata, cloud.sts, cloud.iamCredentials, cloud.registry]) {
+    for (const req of server.requests) counts[req.endpoint ?? '?'] = (counts[req.endpoint ?? '?'] ?? 0) + 1;
+  }
+  return counts;
+}
+
+export function resetCloud(cloud: FakeGoogleCloud): void {
+  for (const server of [cloud.metadata, cloud.sts, cloud.iamCredentials, cloud.registry]) {
+    server.resetCalls();
+    server.faults.clear();
+  }
+}
