@@ -106,10 +106,13 @@ function parseAnswer<T>(call: GoogleCall<T>, host: string, text: string): T {
   return parsed.data;
 }
 
-/** Connection failures worth another try; a name that does not resolve will not start resolving. */
+/**
+ * Connection failures (the core's transport errors, which carry the socket error as cause) are worth
+ * another try; a name that does not resolve will not start resolving, and a wrong answer stays wrong.
+ */
 function isRetryableNetworkError(error: unknown): boolean {
-  if (!isCredkitError(error) || error.kind !== 'unavailable') return false;
-  const code = (error.cause as NodeJS.ErrnoException | undefined)?.code;
+  if (!isCredkitError(error) || error.kind !== 'unavailable' || !(error.cause instanceof Error)) return false;
+  const code = (error.cause as NodeJS.ErrnoException).code;
   return code !== 'ENOTFOUND' && code !== 'EAI_AGAIN';
 }
 
