@@ -55,3 +55,13 @@ export {
   serviceAccountIdentity,
   type TokenCheck,
 } from './token.ts';
+export {
+  CONFIG_API_VERSIONS,
+  type ConfiguredProvider,
+  type CredentialProviderConfig,
+  credentialProviderConfigSchema,
+  decodeCredentialProviderConfig,
+  isQualifiedName,
+  readCredentialProviderConfig,
+  validateCredentialProviderConfig,
+} from './config.ts';
