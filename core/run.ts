@@ -20,6 +20,7 @@ import type { Context, Credential, Env, FlagSpecs, Provider } from './provider.t
 import { tokenAttributesOf } from './provider.ts';
 import { Redactor } from './redact.ts';
 import { createDeadline } from './retry.ts';
+import { readStdin, writeOut } from './stdio.ts';
 import { checkServiceAccountToken, decodeServiceAccountToken } from './token.ts';
 
 /** Requests are a few KiB (a token and a few annotations); anything far larger is not the kubelet. */
@@ -264,14 +265,17 @@ function raceDeadline<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 /** Wires a provider to the real process: the few lines each binary's entry point needs. */
 export async function main<F extends FlagSpecs>(provider: Provider<F>): Promise<never> {
   const out: string[] = [];
+  const writes: Promise<void>[] = [];
   const code = await runProvider(provider, {
     argv: process.argv.slice(2),
     env: process.env,
-    stdin: process.stdin,
+    // File descriptors, not process.stdin/stdout: those streams cost more start-up than the exec (stdio.ts).
+    stdin: readStdin(),
     stdout: (text) => out.push(text),
-    stderr: (text) => process.stderr.write(text),
+    stderr: (text) => void writes.push(writeOut(2, text)),
   });
+  writes.push(writeOut(1, out.join('')));
   // Exit explicitly: pooled sockets must not keep a finished exec alive. Flush stdout first.
-  process.stdout.write(out.join(''), () => process.exit(code));
-  return new Promise<never>(() => {});
+  await Promise.all(writes);
+  process.exit(code);
 }

@@ -1,0 +1,156 @@
+/**
+ * `credkit build <module> -o <file> [--target ...] [--backend ...]`: turns a module whose default
+ * export is a provider (made with defineProvider) into one standalone executable, for nodes that
+ * have no Node.js. docs/binaries.md explains the choices; bench/RESULTS.md holds the figures.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CredkitError, oneLine } from '../core/index.ts';
+import { compileWithBun } from './build/bun.ts';
+import { writeProviderEntry } from './build/entry.ts';
+import { compileWithNodeSea } from './build/node-sea.ts';
+import { type Backend, executableName, hostTarget, isBackend, isTarget, type Target, TARGETS } from './build/targets.ts';
+
+export { BACKENDS, type Backend, hostTarget, type Target, TARGETS } from './build/targets.ts';
+
+export interface BuildOptions {
+  /** The provider module (default export), or with `wrap: false` a complete entry point. */
+  entry: string;
+  outfile: string;
+  /** Default: this machine's platform. */
+  target?: Target;
+  /** Default: bun. */
+  backend?: Backend;
+  /**
+   * true (default): `entry`'s default export is handed to the kit's `main`. false: `entry` already
+   * calls `main` itself (the cli/<cloud>.ts entry points of the per-cloud binaries).
+   */
+  wrap?: boolean;
+}
+
+export interface BuildResult {
+  outfile: string;
+  target: Target;
+  backend: Backend;
+  bytes: number;
+  durationMs: number;
+}
+
+export async function build(options: BuildOptions): Promise<BuildResult> {
+  const started = performance.now();
+  const backend = options.backend ?? 'bun';
+  const target = options.target ?? defaultTarget();
+  const entry = resolve(options.entry);
+  if (!existsSync(entry)) throw new CredkitError('usage', `module ${options.entry} does not exist`);
+  if (backend === 'node-sea' && target !== hostTarget()) {
+    throw new CredkitError('usage', `--backend node-sea builds for this machine only (${hostTarget() ?? 'unsupported'}): use --backend bun for ${target}`);
+  }
+  const outfile = resolve(executableName(options.outfile, target));
+  mkdirSync(dirname(outfile), { recursive: true });
+  // Build beside the final file and rename: a kubelet (or a parallel test run) never execs half a file.
+  const staging = executableName(join(dirname(outfile), `.${basename(outfile)}.${process.pid}.tmp`), target);
+  const generated = options.wrap === false ? undefined : writeProviderEntry(entry, { topLevelAwait: backend === 'bun' });
+  const workDir = mkdtempSync(join(tmpdir(), 'credkit-work-'));
+  try {
+    const input = { entry: generated?.file ?? entry, outfile: staging, target };
+    if (backend === 'bun') await compileWithBun(input);
+    else await compileWithNodeSea({ ...input, workDir });
+    if (target === hostTarget()) await smokeTest(staging, options.entry);
+    renameSync(staging, outfile);
+  } catch (error) {
+    rmSync(staging, { force: true });
+    throw error instanceof CredkitError ? error : new CredkitError('internal', `building ${options.entry} failed: ${(error as Error).message}`);
+  } finally {
+    generated?.dispose();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+  return { outfile, target, backend, bytes: statSync(outfile).size, durationMs: performance.now() - started };
+}
+
+function defaultTarget(): Target {
+  const host = hostTarget();
+  if (!host) throw new CredkitError('usage', `this machine (${process.platform}-${process.arch}) is no kubelet target: pass --target ${TARGETS.join('|')}`);
+  return host;
+}
+
+/** Runs the new binary once with --version: proves it starts and its module exports a provider. */
+function smokeTest(file: string, module: string): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(file, ['--version'], { timeout: 30_000, encoding: 'utf8' }, (error, _stdout, stderr) => {
+      if (!error) return resolvePromise();
+      const reason = oneLine(stderr) || error.message;
+      reject(new CredkitError('usage', `the binary built from ${module} does not start: ${reason}`));
+    });
+  });
+}
+
+const USAGE = `usage: credkit build <module> -o <file> [--target ${TARGETS.join('|')}] [--backend bun|node-sea]
+
+Compiles a module whose default export is a provider made with defineProvider into one standalone
+executable (no Node.js needed where it runs). --target defaults to this machine; cross targets use
+the bun runtime of that platform from npm (fetched once with npm pack, then cached).
+`;
+
+export interface CommandIO {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+const defaultIO: CommandIO = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+/** `credkit build ...`; argv is what follows `build`. Returns the exit code; never throws. */
+export async function runBuildCommand(argv: string[], io: CommandIO = defaultIO): Promise<number> {
+  try {
+    const options = parseBuildArgs(argv);
+    if (!options) return io.stdout(USAGE), 0;
+    const result = await build(options);
+    const mib = (result.bytes / 2 ** 20).toFixed(1);
+    io.stdout(`built ${result.outfile} (${result.target}, ${result.backend}, ${mib} MiB) in ${(result.durationMs / 1000).toFixed(1)}s\n`);
+    return 0;
+  } catch (error) {
+    const failure = error instanceof CredkitError ? error : new CredkitError('internal', (error as Error).message);
+    io.stderr(`credkit build: ${oneLine(failure.message)}\n`);
+    return failure.exitCode;
+  }
+}
+
+/** undefined: --help. */
+export function parseBuildArgs(argv: string[]): BuildOptions | undefined {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        outfile: { type: 'string', short: 'o' },
+        target: { type: 'string' },
+        backend: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new CredkitError('usage', `${(error as Error).message}: see credkit build --help`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return undefined;
+  if (positionals.length !== 1) throw new CredkitError('usage', 'give exactly one module: credkit build <module> -o <file>');
+  if (!values.outfile) throw new CredkitError('usage', 'missing -o <file>: where to write the executable');
+  if (values.target !== undefined && !isTarget(values.target)) {
+    throw new CredkitError('usage', `unknown --target ${values.target}: use one of ${TARGETS.join(', ')}`);
+  }
+  if (values.backend !== undefined && !isBackend(values.backend)) {
+    throw new CredkitError('usage', `unknown --backend ${values.backend}: use bun or node-sea`);
+  }
+  return {
+    entry: positionals[0] as string,
+    outfile: values.outfile,
+    ...(values.target ? { target: values.target as Target } : {}),
+    ...(values.backend ? { backend: values.backend as Backend } : {}),
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * The binaries `npm run build` makes, and when they are out of date. Shared by the build script, the
+ * test setup (which rebuilds stale host binaries before a run) and the benchmark.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Target, executableName, hostTarget } from '../cli/build/targets.ts';
+
+export const ROOT = fileURLToPath(new URL('../', import.meta.url));
+export const BIN_DIR = join(ROOT, 'dist', 'bin');
+export const CLOUDS = ['ecr', 'acr', 'gar'] as const;
+
+export interface BinarySpec {
+  /** File name in dist/bin (without .exe). */
+  name: string;
+  /** Module to compile, relative to the repository root. */
+  entry: string;
+  /** cli/<cloud>.ts call main themselves; examples export a provider. */
+  wrap: boolean;
+  /** Source folders and files whose changes make the binary stale. */
+  sources: string[];
+}
+
+/** Everything the per-cloud binaries and the example are built from, besides their own folders. */
+const SHARED_SOURCES = ['core', 'cli/build', 'cli/build.ts', 'package.json', 'package-lock.json'];
+
+export const BINARIES: BinarySpec[] = [
+  ...CLOUDS.map((cloud) => ({
+    name: `credkit-${cloud}`,
+    entry: `cli/${cloud}.ts`,
+    wrap: false,
+    sources: [`cli/${cloud}.ts`, `adapters/${cloud}`, ...SHARED_SOURCES],
+  })),
+  // The smallest provider built the way a user builds theirs (credkit build <module>).
+  { name: 'static-provider', entry: 'examples/static.ts', wrap: true, sources: ['examples/static.ts', ...SHARED_SOURCES] },
+];
+
+/** dist/bin/<name> for the host, dist/bin/<target>/<name>[.exe] for other targets. */
+export function binaryPath(name: string, target: Target | undefined = hostTarget()): string {
+  if (!target || target === hostTarget()) return join(BIN_DIR, name);
+  return executableName(join(BIN_DIR, target, name), target);
+}
+
+/** Whether the spec's entry point exists yet (the adapters land in their own issues). */
+export function entryExists(spec: BinarySpec): boolean {
+  return existsSync(join(ROOT, spec.entry));
+}
+
+/** Newest modification time among the spec's sources (folders walked, core/testing excluded). */
+export function sourcesMtime(spec: BinarySpec): number {
+  return Math.max(0, ...spec.sources.map((source) => newestMtime(join(ROOT, source))));
+}
+
+export function isStale(spec: BinarySpec, target?: Target): boolean {
+  const file = binaryPath(spec.name, target);
+  if (!existsSync(file)) return true;
+  return statSync(file).mtimeMs < sourcesMtime(spec);
+}
+
+function newestMtime(path: string): number {
+  if (!existsSync(path)) return 0;
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const entry of readdirSync(path, { withFileTypes: true })) {
+    // The test kit and adapters' fakes are not in any binary.
+    if (entry.name === 'testing' || entry.name === 'fake.ts' || entry.name === 'fake') continue;
+    newest = Math.max(newest, newestMtime(join(path, entry.name)));
+  }
+  return newest;
+}
