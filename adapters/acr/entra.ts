@@ -4,7 +4,7 @@
  * ClientAssertionCredential makes, written directly so an exec costs one round trip: MSAL would
  * first fetch the tenant's OpenID configuration (and, unless disabled, run instance discovery).
  */
-import { CredkitError } from '../../core/index.ts';
+import { CredkitError, isRetryableStatus } from '../../core/index.ts';
 import { type CallContext, FORM_HEADERS, call, formBody, jsonBody } from './call.ts';
 
 /** One scope for every cloud since cloud-provider-azure#8593 (works with authentication-as-arm disabled). */
@@ -45,7 +45,7 @@ export async function entraTokenForServiceAccount(
   }
   const who = `client ${identity.clientId} in tenant ${identity.tenantId} for ${identity.subject}`;
   const reason = aadstsText(body) ?? `status ${response.status}`;
-  const kind = response.status >= 400 && response.status < 500 ? 'denied' : 'unavailable';
+  const kind = response.status >= 400 && !isRetryableStatus(response.status) ? 'denied' : 'unavailable';
   throw new CredkitError(kind, `Entra ID refused ${who}: ${reason}${aadstsFix(body, identity)}`);
 }
 

@@ -4,7 +4,7 @@
  * (it contains `/subscriptions/`) goes as `msi_res_id`, anything else as `client_id`, exactly as
  * upstream decides. `AZURE_POD_IDENTITY_AUTHORITY_HOST` moves the endpoint, as in @azure/identity.
  */
-import { type Context, CredkitError, type Env } from '../../core/index.ts';
+import { type Context, CredkitError, type Env, isRetryableStatus } from '../../core/index.ts';
 import { type CallContext, call, jsonBody } from './call.ts';
 
 const IMDS = 'http://169.254.169.254';
@@ -52,7 +52,7 @@ export async function managedIdentityToken(
     return token;
   }
   const reason = [body?.error, body?.error_description].filter((part) => typeof part === 'string').join(': ');
-  const kind = response.status >= 400 && response.status < 500 ? 'denied' : 'unavailable';
+  const kind = response.status >= 400 && !isRetryableStatus(response.status) ? 'denied' : 'unavailable';
   throw new CredkitError(
     kind,
     `IMDS refused a token for ${who}: ${reason || `status ${response.status}`}: check that the identity is assigned to this node (userAssignedIdentityID in azure.json)`,

@@ -76,7 +76,8 @@ export const provider = defineProvider({
       return {
         username: identity.clientId,
         password: identity.clientSecret,
-        expiresAt: new Date(ctx.now() + STATIC_SECRET_CACHE_MS + SAFETY_MARGIN_SECONDS * 1000),
+        // Rounded up to a whole second so the duration reads 10m0s, not 9m59s.
+        expiresAt: new Date(Math.ceil((ctx.now() + STATIC_SECRET_CACHE_MS) / 1000) * 1000 + SAFETY_MARGIN_SECONDS * 1000),
         keys: [...new Set([...target.keys, ...STATIC_KEYS])],
       };
     }
