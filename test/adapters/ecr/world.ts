@@ -57,3 +57,52 @@ export function secretsIn(result: KubeletResult, secrets: string[]): string[] {
   const text = result.exitCode === 0 ? result.stderr : result.stdout + result.stderr;
   return secrets.filter((secret) => secret.length > 0 && text.includes(secret));
 }
+
+export interface InProcessResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  response?: { cacheDuration?: string; auth?: Record<string, { username: string; password: string }> };
+  durationMs: number;
+}
+
+/**
+ * One exec in this process (runProvider with the world's env): the same code path as the binary
+ * without a process start, for the many flow cases. SDK settings read from process.env are not
+ * used by these cases (explicit regions, STS credentials); node-identity cases run the binary.
+ */
+export async function invoke(
+  ecr: EcrWorld,
+  options: { image: string; token?: string; annotations?: Record<string, string>; args?: string[]; env?: Record<string, string> },
+): Promise<InProcessResult> {
+  const { runProvider } = await import('../../../core/index.ts');
+  const { provider } = await import('../../../adapters/ecr/index.ts');
+  const request = {
+    kind: 'CredentialProviderRequest',
+    apiVersion: 'credentialprovider.kubelet.k8s.io/v1',
+    image: options.image,
+    ...(options.token ? { serviceAccountToken: options.token } : {}),
+    ...(options.annotations ? { serviceAccountAnnotations: options.annotations } : {}),
+  };
+  let stdout = '';
+  let stderr = '';
+  const started = performance.now();
+  const exitCode = await runProvider(provider, {
+    argv: options.args ?? [],
+    env: { ...ecr.env, ...options.env },
+    stdin: [JSON.stringify(request)],
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+  });
+  return {
+    exitCode,
+    stdout,
+    stderr,
+    ...(exitCode === 0 ? { response: JSON.parse(stdout) } : {}),
+    durationMs: performance.now() - started,
+  };
+}
