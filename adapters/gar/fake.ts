@@ -245,6 +245,7 @@ function registryEndpoint(req: FakeRequest): string {
   if (path === '/v2/' || path === '/v2') return 'registry.v2';
   if (/\/manifests\/[^/]+$/.test(path)) return 'registry.manifest';
   if (/\/blobs\/[^/]+$/.test(path)) return 'registry.blob';
+  if (path.endsWith('/tags/list')) return 'registry.tags';
   return 'registry.other';
 }
 
@@ -299,6 +300,8 @@ function registryHandler(valid: Valid, pulls: FakeGoogleCloud['pulls']) {
     if (!identity) return unauthorized(req);
     const headers = { 'Docker-Distribution-API-Version': 'registry/2.0' };
     if (path === '/v2/' || path === '/v2') return { headers, body: {} };
+    const tags = /^\/v2\/(.+)\/tags\/list$/.exec(path);
+    if (tags) return { headers, body: { name: tags[1], tags: ['latest'] } };
     const manifest = /^\/v2\/(.+)\/manifests\/[^/]+$/.exec(path);
     if (manifest) {
       pulls.push({ host: req.host, repository: manifest[1] as string, identity });

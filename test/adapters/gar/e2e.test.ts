@@ -1,0 +1,176 @@
+/**
+ * End to end: the credkit-gar binary exec-ed exactly as the kubelet execs it, reaching the fake
+ * Google Cloud at real hostnames through the CONNECT proxy with the test CA, and a real registry
+ * client (skopeo) pulling with what it returned. The kubelet's verdict is the judge.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RESOURCE_EXHAUSTED } from '../../../adapters/gar/fake.ts';
+import { ERROR_KINDS } from '../../../core/index.ts';
+import { type KubeletRun, runLikeKubelet, startFakeIssuer } from '../../../core/testing/index.ts';
+import { providerCommand } from '../../support/commands.ts';
+import { CP, ENABLE, type GarWorld, IMAGE, NODE_SA, PULLER_GSA, resetCloud, startGarWorld, WIF_STS_AUDIENCE, WIF_TOKEN_AUDIENCE } from './world.ts';
+
+const run = promisify(execFile);
+let g: GarWorld;
+beforeAll(async () => {
+  g = await startGarWorld();
+});
+afterAll(() => g.close());
+beforeEach(() => resetCloud(g.cloud));
+
+// What GKE/kube-up put in `args` (research/gcp-gar.md §6), plus the workload identity variants.
+const NODE_ARGS = ['get-credentials', '--v=3'];
+const GKE_ARGS = [...NODE_ARGS, `--identity-provider=${CP}`, '--project-id=my-project'];
+const WIF_ARGS = [...NODE_ARGS, `--sts-audience=${WIF_STS_AUDIENCE}`];
+
+function kubelet(args: string[], rest: Omit<KubeletRun, 'command' | 'image'> & { image?: string }) {
+  return runLikeKubelet({
+    command: [...providerCommand('gar'), ...args],
+    // The kubelet's own environment on a proxied node: the proxy and the extra CA, nothing else.
+    inheritedEnv: { PATH: process.env.PATH, ...g.world.env },
+    image: IMAGE,
+    cacheType: 'ServiceAccount',
+    ...rest,
+  });
+}
+const mint = (audience: string, serviceAccount = 'puller', expiresInSeconds = 3600) =>
+  g.world.issuer.mint({ audience, namespace: 'team', serviceAccount, expiresInSeconds });
+const passwordOf = (result: Awaited<ReturnType<typeof kubelet>>) => result.response?.auth?.['us-central1-docker.pkg.dev']?.password ?? '';
+
+async function skopeoInspect(password: string) {
+  return run(
+    'skopeo',
+    ['inspect', '--creds', `_token:${password}`, '--cert-dir', certDir(), `docker://${IMAGE}:latest`],
+    { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...g.world.env }, timeout: 30_000 },
+  );
+}
+/** skopeo's --cert-dir takes a directory of *.crt; the test CA's file sits in its own directory. */
+function certDir(): string {
+  return g.world.ca.caFile.replace(/\/[^/]+$/, '');
+}
+
+describe('credkit-gar as the kubelet runs it', () => {
+  it('node identity: the metadata token, valid for the kubelet, cached below its lifetime', async () => {
+    const result = await kubelet(NODE_ARGS, {});
+    expect(result.exitCode).toBe(0);
+    expect(result.verdict).toMatchObject({ valid: true, cacheKey: 'us-central1-docker.pkg.dev', matchingKeys: ['us-central1-docker.pkg.dev'] });
+    expect(result.verdict.cacheSeconds).toBeGreaterThan(0);
+    expect(result.verdict.cacheSeconds).toBeLessThanOrEqual(3599 - 300);
+    expect(g.cloud.whoIs(passwordOf(result))).toBe(NODE_SA);
+    expect(g.world.proxy.count('metadata.google.internal')).toBeGreaterThan(0);
+  });
+
+  it('upstream e2e plugin shape (gcr.io/foobar): _token, one document, trailing newline', async () => {
+    const result = await kubelet(NODE_ARGS, { image: 'gcr.io/foobar' });
+    expect(result.stdout).toMatch(
+      /^\{"kind":"CredentialProviderResponse","apiVersion":"credentialprovider\.kubelet\.k8s\.io\/v1","cacheKeyType":"Registry","cacheDuration":"5\dm\d+s","auth":\{"gcr\.io":\{"username":"_token","password":"ya29\.metadata-[\w-]+"\}\}\}\n$/,
+    );
+  });
+
+  it.each(['v1beta1', 'v1alpha1'])('answers %s requests in kind', async (apiVersion) => {
+    const result = await kubelet(NODE_ARGS, { apiVersion });
+    expect(result.verdict.valid).toBe(true);
+    expect(result.response?.apiVersion).toBe(`credentialprovider.kubelet.k8s.io/${apiVersion}`);
+  });
+
+  it('service account token -> STS (GKE workload identity)', async () => {
+    const token = await mint('my-project.svc.id.goog');
+    const result = await kubelet(GKE_ARGS, { serviceAccountToken: token, serviceAccountAnnotations: ENABLE });
+    expect(result.verdict).toMatchObject({ valid: true, cacheKey: 'us-central1-docker.pkg.dev' });
+    expect(g.cloud.whoIs(passwordOf(result))).toContain('/subject/ns/team/sa/puller');
+    expect(g.world.proxy.count('sts.googleapis.com')).toBeGreaterThan(0);
+    expect(g.cloud.metadata.calls()).toBe(0);
+    expect(result.verdict.cacheSeconds).toBeGreaterThan(0);
+    expect(result.verdict.cacheSeconds).toBeLessThanOrEqual(3600 - 300);
+    expect(result.stderr).not.toContain(token);
+  });
+
+  it('service account token -> STS -> impersonation, and skopeo pulls with it', async () => {
+    const result = await kubelet(WIF_ARGS, {
+      serviceAccountToken: await mint(WIF_TOKEN_AUDIENCE),
+      serviceAccountAnnotations: { 'iam.gke.io/gcp-service-account': PULLER_GSA },
+    });
+    expect(result.verdict.valid).toBe(true);
+    expect(g.cloud.whoIs(passwordOf(result))).toBe(PULLER_GSA);
+    expect(g.cloud.iamCredentials.calls('iam.generateAccessToken')).toBe(1);
+
+    const { stdout } = await skopeoInspect(passwordOf(result));
+    expect(JSON.parse(stdout)).toMatchObject({ Digest: expect.stringMatching(/^sha256:/), Os: 'linux', Architecture: 'amd64' });
+    expect(g.cloud.pulls.at(-1)).toEqual({ host: 'us-central1-docker.pkg.dev', repository: 'my-project/my-repo/my-image', identity: PULLER_GSA });
+    expect(g.cloud.registry.calls('registry.token')).toBeGreaterThan(0);
+  });
+
+  it('two service accounts get two different tokens, and the registry tells them apart', async () => {
+    const [puller, builder] = await Promise.all([
+      kubelet(WIF_ARGS, { serviceAccountToken: await mint(WIF_TOKEN_AUDIENCE, 'puller') }),
+      kubelet(WIF_ARGS, { serviceAccountToken: await mint(WIF_TOKEN_AUDIENCE, 'builder') }),
+    ]);
+    expect(passwordOf(puller)).not.toBe(passwordOf(builder));
+    expect(g.cloud.whoIs(passwordOf(puller))).toMatch(/subject\/system:serviceaccount:team:puller$/);
+    expect(g.cloud.whoIs(passwordOf(builder))).toMatch(/subject\/system:serviceaccount:team:builder$/);
+    await skopeoInspect(passwordOf(builder));
+    expect(g.cloud.pulls.at(-1)?.identity).toMatch(/team:builder$/);
+  });
+
+  it('the fake registry refuses a token it did not issue (skopeo fails)', async () => {
+    await expect(skopeoInspect('ya29.made-up-token')).rejects.toMatchObject({ stderr: expect.stringMatching(/unauthorized|authentication required|invalid credentials/i) });
+  });
+
+  it.each([
+    { name: 'wrong audience', aud: 'sts.amazonaws.com', expires: 3600, error: 'this provider expects my-project.svc.id.goog' },
+    { name: 'expired token', aud: 'my-project.svc.id.goog', expires: -300, error: 'expired' },
+  ])('$name: exit non-zero, one line, zero network calls', async ({ aud, expires, error }) => {
+    const connects = g.world.proxy.connects.length;
+    const token = await mint(aud, 'puller', expires);
+    const result = await kubelet(GKE_ARGS, { serviceAccountToken: token, serviceAccountAnnotations: ENABLE });
+    expect(result.exitCode).toBe(ERROR_KINDS.token);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain(error);
+    expect(g.world.proxy.connects.length).toBe(connects);
+  });
+
+  it('STS invalid_grant: one clear line, no secret, no fallback to the node', async () => {
+    const forged = await (await startFakeIssuer()).mint({ audience: WIF_TOKEN_AUDIENCE, namespace: 'team', serviceAccount: 'puller' });
+    const result = await kubelet(['get-credentials', `--sts-audience=${WIF_STS_AUDIENCE}`], { serviceAccountToken: forged });
+    expect(result.exitCode).toBe(ERROR_KINDS.denied);
+    expect(result.stdout).toBe('');
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^E\d{4} .* credkit-gar\] STS refused the token of system:serviceaccount:team:puller .*400 invalid_grant/);
+    for (const part of forged.split('.')) expect(result.stderr).not.toContain(part);
+    expect(g.cloud.metadata.calls()).toBe(0);
+  });
+
+  it('429 RESOURCE_EXHAUSTED x3 -> success', async () => {
+    g.cloud.sts.faults.push('sts.token', RESOURCE_EXHAUSTED, 3);
+    const result = await kubelet(WIF_ARGS, { serviceAccountToken: await mint(WIF_TOKEN_AUDIENCE) });
+    expect(result.verdict.valid).toBe(true);
+    expect(g.cloud.sts.calls('sts.token')).toBe(4);
+  });
+
+  it('a non-Google host: no credentials, 0s, and nothing sent anywhere', async () => {
+    const connects = g.world.proxy.connects.length;
+    const result = await kubelet(NODE_ARGS, { image: 'registry.k8s.io/pause' });
+    expect(result.exitCode).toBe(0);
+    expect(result.response?.auth).toBeUndefined();
+    expect(result.response?.cacheDuration).toBe('0s');
+    expect(result.verdict).toMatchObject({ valid: true, cacheSeconds: 0 });
+    expect(g.world.proxy.connects.length).toBe(connects);
+  });
+
+  it.each([
+    { name: 'a dockercfg flow', args: ['get-credentials', '--authFlow=dockercfg'], code: ERROR_KINDS.usage, error: '--authFlow=dockercfg is not supported' },
+    { name: 'a bad flow (case-sensitive)', args: ['get-credentials', '-a', 'Gcr'], code: ERROR_KINDS.usage, error: 'invalid value "Gcr" for authFlow' },
+    { name: 'an unknown flag', args: ['get-credentials', '--scopes=x'], code: ERROR_KINDS.usage, error: "Unknown option '--scopes'" },
+    { name: 'stdin that is not JSON', args: NODE_ARGS, stdin: 'not json', code: ERROR_KINDS.request, error: 'stdin is not a JSON CredentialProviderRequest' },
+  ])('refuses $name with one line', async ({ args, stdin, code, error }) => {
+    const result = await kubelet(args, stdin ? { stdin } : {});
+    expect(result.exitCode).toBe(code);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain(error);
+  });
+});
