@@ -59,7 +59,9 @@ export async function callGoogle<T>(ctx: CallContext, call: GoogleCall<T>): Prom
         return isRetryableNetworkError(error);
       },
       onRetry: (error, n, delayMs) =>
-        ctx.log.v(2).info('retrying', { host, attempt: n, delayMs: Math.round(delayMs), error: (error as Error).message }),
+        ctx.log
+          .v(2)
+          .info('retrying', { host, attempt: n, delayMs: Math.round(delayMs), error: (error as Error).message }),
     });
   } catch (error) {
     if (error instanceof Retryable) {
@@ -101,7 +103,10 @@ function parseAnswer<T>(call: GoogleCall<T>, host: string, text: string): T {
   const parsed = call.schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new CredkitError('unavailable', `${call.what} (${host}) answered 200 without a valid ${issue?.path.join('.') || 'body'}`);
+    throw new CredkitError(
+      'unavailable',
+      `${call.what} (${host}) answered 200 without a valid ${issue?.path.join('.') || 'body'}`,
+    );
   }
   return parsed.data;
 }

@@ -25,7 +25,8 @@ export const GAR_FLAGS = {
   'project-id': { type: 'string', description: 'GKE workload identity: the project of the PROJECT.svc.id.goog pool' },
   'sts-audience': {
     type: 'string',
-    description: 'self-managed federation: //iam.googleapis.com/projects/N/locations/global/workloadIdentityPools/P/providers/X',
+    description:
+      'self-managed federation: //iam.googleapis.com/projects/N/locations/global/workloadIdentityPools/P/providers/X',
   },
   'credential-config': {
     type: 'string',
@@ -76,10 +77,14 @@ export function readConfig(flags: GarFlags, positionals: string[] = []): GarConf
     credentialConfig && '--credential-config',
   ].filter(Boolean);
   if (given.length > 1) {
-    throw new CredkitError('usage', `${given.join(' and ')} are exclusive: give the one workload identity source you use`);
+    throw new CredkitError(
+      'usage',
+      `${given.join(' and ')} are exclusive: give the one workload identity source you use`,
+    );
   }
   if (identityProvider) return { mode: 'gke', federation: gkeFederation(identityProvider, flags['project-id']) };
-  if (stsAudience) return { mode: 'federation', federation: federation(checkStsAudience(stsAudience, '--sts-audience')) };
+  if (stsAudience)
+    return { mode: 'federation', federation: federation(checkStsAudience(stsAudience, '--sts-audience')) };
   if (credentialConfig) return { mode: 'federation', federation: fromCredentialConfig(credentialConfig) };
   return { mode: 'node' };
 }
@@ -131,7 +136,8 @@ function gkeFederation(identityProvider: string, projectId: string | undefined):
   return { ...federation(`identitynamespace:${pool}:${identityProvider}`), tokenAudience: pool };
 }
 
-const POOL_PROVIDER = /^\/\/iam\.[a-z0-9.-]+\/projects\/[^/\s]+\/locations\/global\/workloadIdentityPools\/[^/\s]+\/providers\/[^/\s]+$/;
+const POOL_PROVIDER =
+  /^\/\/iam\.[a-z0-9.-]+\/projects\/[^/\s]+\/locations\/global\/workloadIdentityPools\/[^/\s]+\/providers\/[^/\s]+$/;
 const IDENTITY_NAMESPACE = /^identitynamespace:([^:\s]+):\S+$/;
 
 function checkStsAudience(audience: string, source: string): string {
@@ -177,13 +183,21 @@ const credentialConfigSchema = z.looseObject({
   type: z.literal('external_account', 'type must be external_account (a workload identity federation configuration)'),
   audience: z.string().min(1),
   subject_token_type: z
-    .enum(['urn:ietf:params:oauth:token-type:jwt', 'urn:ietf:params:oauth:token-type:id_token'], 'a service account token is a JWT')
+    .enum(
+      ['urn:ietf:params:oauth:token-type:jwt', 'urn:ietf:params:oauth:token-type:id_token'],
+      'a service account token is a JWT',
+    )
     .optional(),
   token_url: z.url().optional(),
   service_account_impersonation_url: z.url().optional(),
   service_account_impersonation: z.object({ token_lifetime_seconds: z.int().min(600).max(43_200) }).optional(),
-  universe_domain: z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/).optional(),
-  workforce_pool_user_project: z.never('workforce pools federate people, not workloads: use a workload identity pool').optional(),
+  universe_domain: z
+    .string()
+    .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/)
+    .optional(),
+  workforce_pool_user_project: z
+    .never('workforce pools federate people, not workloads: use a workload identity pool')
+    .optional(),
 });
 
 const configCache = new Map<string, Federation>();
@@ -194,7 +208,10 @@ function fromCredentialConfig(path: string): Federation {
   const parsed = credentialConfigSchema.safeParse(readJson(path));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new CredkitError('usage', `--credential-config ${path}: ${issue?.path.join('.') || 'file'}: ${issue?.message}`);
+    throw new CredkitError(
+      'usage',
+      `--credential-config ${path}: ${issue?.path.join('.') || 'file'}: ${issue?.message}`,
+    );
   }
   const file = parsed.data;
   const universe = file.universe_domain ?? DEFAULT_UNIVERSE;
@@ -218,12 +235,18 @@ function readJson(path: string): unknown {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new CredkitError('usage', `cannot read --credential-config ${path} (${code}): fix the path in the kubelet config args`);
+    throw new CredkitError(
+      'usage',
+      `cannot read --credential-config ${path} (${code}): fix the path in the kubelet config args`,
+    );
   }
   try {
     return JSON.parse(text);
   } catch {
-    throw new CredkitError('usage', `--credential-config ${path} is not JSON: regenerate it with gcloud iam workload-identity-pools create-cred-config`);
+    throw new CredkitError(
+      'usage',
+      `--credential-config ${path} is not JSON: regenerate it with gcloud iam workload-identity-pools create-cred-config`,
+    );
   }
 }
 
@@ -231,7 +254,10 @@ function readJson(path: string): unknown {
 function checkGoogleUrl(url: string, universe: string, path: string, field: string): string {
   const parsed = new URL(url);
   if (parsed.protocol !== 'https:' || !parsed.hostname.endsWith(`.${universe}`)) {
-    throw new CredkitError('usage', `--credential-config ${path}: ${field} ${url} is not an https endpoint on ${universe}`);
+    throw new CredkitError(
+      'usage',
+      `--credential-config ${path}: ${field} ${url} is not an https endpoint on ${universe}`,
+    );
   }
   return url;
 }

@@ -111,6 +111,8 @@ async function generateAccessToken(
           `roles/iam.workloadIdentityUser on ${email} to the pool's principal for ${exchange.subject}`,
       ),
   });
-  ctx.log.v(2).info('access token for the Google service account', { subject: exchange.subject, serviceAccount: email });
+  ctx.log
+    .v(2)
+    .info('access token for the Google service account', { subject: exchange.subject, serviceAccount: email });
   return { accessToken: answer.accessToken, expiresAt: new Date(answer.expireTime) };
 }

@@ -9,7 +9,7 @@
  * labelled `metadata.token`, `sts.token`, `iam.generateAccessToken`, `registry.token`, ...
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Fault, FakeRequest, FakeResponse, FakeServer, FakeWorld } from '../../core/testing/index.ts';
+import type { FakeRequest, FakeResponse, FakeServer, FakeWorld, Fault } from '../../core/testing/index.ts';
 
 export interface FakeWorkloadIdentityPool {
   /** The STS audience of the pool provider: `//iam.googleapis.com/...` or `identitynamespace:...`. */
@@ -79,11 +79,19 @@ export function principalFor(stsAudience: string, subject: string): string {
   return `principal://${pool}/subject/${subject}`;
 }
 
-export async function startFakeGoogleCloud(world: FakeWorld, options: FakeGoogleCloudOptions = {}): Promise<FakeGoogleCloud> {
+export async function startFakeGoogleCloud(
+  world: FakeWorld,
+  options: FakeGoogleCloudOptions = {},
+): Promise<FakeGoogleCloud> {
   const issued: IssuedToken[] = [];
   const pulls: FakeGoogleCloud['pulls'] = [];
   const issue = (identity: string, via: IssuedToken['via'], seconds: number): IssuedToken => {
-    const record = { token: `ya29.${via}-${randomBytes(24).toString('base64url')}`, identity, via, expiresAt: Date.now() + seconds * 1000 };
+    const record = {
+      token: `ya29.${via}-${randomBytes(24).toString('base64url')}`,
+      identity,
+      via,
+      expiresAt: Date.now() + seconds * 1000,
+    };
     issued.push(record);
     return record;
   };
@@ -103,7 +111,12 @@ export async function startFakeGoogleCloud(world: FakeWorld, options: FakeGoogle
     name: 'iamcredentials',
     label: () => 'iam.generateAccessToken',
   });
-  const registryHosts = options.registryHosts ?? ['us-docker.pkg.dev', 'europe-west1-docker.pkg.dev', 'gcr.io', 'eu.gcr.io'];
+  const registryHosts = options.registryHosts ?? [
+    'us-docker.pkg.dev',
+    'europe-west1-docker.pkg.dev',
+    'gcr.io',
+    'eu.gcr.io',
+  ];
   const registry = await world.serve(registryHosts, registryHandler(valid, pulls), {
     name: 'registry',
     label: registryEndpoint,
@@ -127,10 +140,17 @@ const FLAVOR = { 'Metadata-Flavor': 'Google' };
 
 /** GCE metadata: refuses requests without Metadata-Flavor, and proxied ones (X-Forwarded-For), as Google's does. */
 function metadataHandler(options: FakeGoogleCloudOptions, issue: Issue) {
-  const email = options.nodeServiceAccount === undefined ? '1234-compute@developer.gserviceaccount.com' : options.nodeServiceAccount;
+  const email =
+    options.nodeServiceAccount === undefined
+      ? '1234-compute@developer.gserviceaccount.com'
+      : options.nodeServiceAccount;
   return (req: FakeRequest): FakeResponse => {
     if (req.headers['metadata-flavor'] !== 'Google' || req.headers['x-forwarded-for'] !== undefined) {
-      return { status: 403, headers: { ...FLAVOR, 'content-type': 'text/html' }, body: 'Missing required header "Metadata-Flavor": "Google"' };
+      return {
+        status: 403,
+        headers: { ...FLAVOR, 'content-type': 'text/html' },
+        body: 'Missing required header "Metadata-Flavor": "Google"',
+      };
     }
     const base = '/computeMetadata/v1/instance/service-accounts/';
     if (!req.url.pathname.startsWith(base) || req.method !== 'GET' || !email) {
@@ -138,7 +158,8 @@ function metadataHandler(options: FakeGoogleCloudOptions, issue: Issue) {
     }
     const path = req.url.pathname.slice(base.length);
     if (path === '') return { headers: { ...FLAVOR, 'content-type': 'text/plain' }, body: `default/\n${email}/\n` };
-    if (path === 'default/email' || path === `${email}/email`) return { headers: { ...FLAVOR, 'content-type': 'text/plain' }, body: email };
+    if (path === 'default/email' || path === `${email}/email`)
+      return { headers: { ...FLAVOR, 'content-type': 'text/plain' }, body: email };
     if (path === 'default/token' || path === `${email}/token`) {
       const seconds = options.metadataTokenSeconds ?? 3599;
       const token = issue(email, 'metadata', seconds);
@@ -171,11 +192,16 @@ function stsHandler(world: FakeWorld, options: FakeGoogleCloudOptions, issue: Is
     if (req.method !== 'POST' || req.url.pathname !== '/v1/token') return { status: 404, body: { error: 'not_found' } };
     const fields = stsFields(req);
     if (!fields) return oauthError('invalid_request', 'Request must be JSON or application/x-www-form-urlencoded.');
-    if (fields.grant_type !== TOKEN_EXCHANGE) return oauthError('unsupported_grant_type', `Unsupported grant_type ${fields.grant_type}.`);
+    if (fields.grant_type !== TOKEN_EXCHANGE)
+      return oauthError('unsupported_grant_type', `Unsupported grant_type ${fields.grant_type}.`);
     if (fields.requested_token_type !== 'urn:ietf:params:oauth:token-type:access_token') {
       return oauthError('invalid_request', 'Invalid value for "requested_token_type".');
     }
-    if (!['urn:ietf:params:oauth:token-type:jwt', 'urn:ietf:params:oauth:token-type:id_token'].includes(fields.subject_token_type ?? '')) {
+    if (
+      !['urn:ietf:params:oauth:token-type:jwt', 'urn:ietf:params:oauth:token-type:id_token'].includes(
+        fields.subject_token_type ?? '',
+      )
+    ) {
       return oauthError('invalid_request', 'Invalid value for "subject_token_type".');
     }
     if (fields.scope !== undefined && !fields.scope.split(' ').includes(CLOUD_PLATFORM)) {
@@ -183,14 +209,20 @@ function stsHandler(world: FakeWorld, options: FakeGoogleCloudOptions, issue: Is
     }
     const pool = options.pools?.find((p) => p.stsAudience === fields.audience);
     if (!pool) {
-      return oauthError('invalid_request', 'Invalid value for "audience". This value should be the full resource name of the Identity Provider.');
+      return oauthError(
+        'invalid_request',
+        'Invalid value for "audience". This value should be the full resource name of the Identity Provider.',
+      );
     }
     let subject: string;
     try {
       const claims = await world.issuer.verify(fields.subject_token ?? '', { audience: pool.tokenAudience });
       subject = String(claims.sub);
     } catch (error) {
-      return oauthError('invalid_grant', `The subject token is not valid for this provider: ${(error as Error).message}`);
+      return oauthError(
+        'invalid_grant',
+        `The subject token is not valid for this provider: ${(error as Error).message}`,
+      );
     }
     const seconds = options.stsTokenSeconds ?? 3600;
     const token = issue(principalFor(pool.stsAudience, subject), 'sts', seconds);
@@ -221,7 +253,11 @@ function iamHandler(options: FakeGoogleCloudOptions, issue: Issue, valid: Valid)
     const email = decodeURIComponent(match[1] as string);
     const allowed = options.serviceAccounts?.[email];
     if (!allowed?.includes(caller.identity)) {
-      return apiError(403, 'PERMISSION_DENIED', `Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).`);
+      return apiError(
+        403,
+        'PERMISSION_DENIED',
+        `Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).`,
+      );
     }
     let body: { scope?: unknown; lifetime?: unknown };
     try {
@@ -251,15 +287,29 @@ function registryEndpoint(req: FakeRequest): string {
 
 /** A one-image registry: every repository holds the same small OCI image. */
 function cannedImage() {
-  const config = JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config: {} });
+  const config = JSON.stringify({
+    architecture: 'amd64',
+    os: 'linux',
+    rootfs: { type: 'layers', diff_ids: [] },
+    config: {},
+  });
   const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
   const manifest = JSON.stringify({
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: Buffer.byteLength(config) },
+    config: {
+      mediaType: 'application/vnd.oci.image.config.v1+json',
+      digest: configDigest,
+      size: Buffer.byteLength(config),
+    },
     layers: [],
   });
-  return { config, configDigest, manifest, manifestDigest: `sha256:${createHash('sha256').update(manifest).digest('hex')}` };
+  return {
+    config,
+    configDigest,
+    manifest,
+    manifestDigest: `sha256:${createHash('sha256').update(manifest).digest('hex')}`,
+  };
 }
 
 /**
@@ -274,7 +324,9 @@ function registryHandler(valid: Valid, pulls: FakeGoogleCloud['pulls']) {
     const [scheme, value] = String(req.headers.authorization ?? '').split(' ');
     if (scheme === 'Bearer') return registryTokens.get(value ?? '');
     if (scheme !== 'Basic') return undefined;
-    const [user, ...rest] = Buffer.from(value ?? '', 'base64').toString('utf8').split(':');
+    const [user, ...rest] = Buffer.from(value ?? '', 'base64')
+      .toString('utf8')
+      .split(':');
     if (user !== '_token' && user !== 'oauth2accesstoken') return undefined;
     return valid(rest.join(':'))?.identity;
   };
@@ -291,7 +343,8 @@ function registryHandler(valid: Valid, pulls: FakeGoogleCloud['pulls']) {
     const path = req.url.pathname;
     if (path === '/v2/token') {
       const identity = String(req.headers.authorization ?? '').startsWith('Basic ') ? identityOf(req) : undefined;
-      if (!identity) return { status: 401, body: { errors: [{ code: 'UNAUTHORIZED', message: 'invalid credentials' }] } };
+      if (!identity)
+        return { status: 401, body: { errors: [{ code: 'UNAUTHORIZED', message: 'invalid credentials' }] } };
       const token = `registry-${randomBytes(16).toString('hex')}`;
       registryTokens.set(token, identity);
       return { body: { token, access_token: token, expires_in: 3600 } };
@@ -315,7 +368,14 @@ function registryHandler(valid: Valid, pulls: FakeGoogleCloud['pulls']) {
       };
     }
     if (path.endsWith(`/blobs/${image.configDigest}`)) {
-      return { headers: { ...headers, 'Content-Type': 'application/octet-stream', 'Docker-Content-Digest': image.configDigest }, body: image.config };
+      return {
+        headers: {
+          ...headers,
+          'Content-Type': 'application/octet-stream',
+          'Docker-Content-Digest': image.configDigest,
+        },
+        body: image.config,
+      };
     }
     return { status: 404, headers, body: { errors: [{ code: 'NOT_FOUND', message: 'not found' }] } };
   };

@@ -28,7 +28,10 @@ export function planIdentity(config: GarConfig, input: PlanInput): IdentityPlan 
   const annotations = input.serviceAccount?.annotations ?? input.requestAnnotations ?? {};
   if (config.mode === 'node') {
     const optedIn = annotations[ENABLE_WI_IMAGE_PULL] === 'true';
-    return { kind: 'node', reason: optedIn ? `${ENABLE_WI_IMAGE_PULL} is ignored without --identity-provider` : 'node mode' };
+    return {
+      kind: 'node',
+      reason: optedIn ? `${ENABLE_WI_IMAGE_PULL} is ignored without --identity-provider` : 'node mode',
+    };
   }
   if (config.mode === 'gke' && annotations[ENABLE_WI_IMAGE_PULL] !== 'true') {
     return { kind: 'node', reason: `service account does not set ${ENABLE_WI_IMAGE_PULL}: "true"` };
@@ -48,7 +51,11 @@ export function planIdentity(config: GarConfig, input: PlanInput): IdentityPlan 
   }
   const annotated = serviceAccount.annotations[GCP_SERVICE_ACCOUNT];
   const impersonate = annotated
-    ? checkServiceAccountEmail(annotated, `annotation ${GCP_SERVICE_ACCOUNT} of ${serviceAccount.identity.subject}`, 'request')
+    ? checkServiceAccountEmail(
+        annotated,
+        `annotation ${GCP_SERVICE_ACCOUNT} of ${serviceAccount.identity.subject}`,
+        'request',
+      )
     : config.federation.impersonate;
   return {
     kind: 'workload',

@@ -26,7 +26,11 @@ describe('upstream TestValidateAuthFlow, ported', () => {
   const flows = ['gcr', 'dockercfg', 'dockercfg-url'];
   const unsupported = 'is not supported by credkit-gar';
   const cases = [
-    ...flows.map((flow) => ({ name: `${flow} alone`, flags: { authFlow: flow }, error: flow === 'gcr' ? undefined : unsupported })),
+    ...flows.map((flow) => ({
+      name: `${flow} alone`,
+      flags: { authFlow: flow },
+      error: flow === 'gcr' ? undefined : unsupported,
+    })),
     ...['bad-flow', '', 'Gcrauthflow', 'Gcr'].map((flow) => ({
       name: `bad flow ${JSON.stringify(flow)} (case-sensitive)`,
       flags: { authFlow: flow },
@@ -56,7 +60,12 @@ describe('upstream TestValidateAuthFlow, ported', () => {
 describe('flags and positionals', () => {
   const cases: Array<{ name: string; flags: Flags; positionals?: string[]; error: string }> = [
     { name: 'unknown subcommand', flags: {}, positionals: ['get-creds'], error: 'unknown command "get-creds"' },
-    { name: 'a second positional', flags: {}, positionals: ['get-credentials', 'extra'], error: 'unknown command "extra"' },
+    {
+      name: 'a second positional',
+      flags: {},
+      positionals: ['get-credentials', 'extra'],
+      error: 'unknown command "extra"',
+    },
     {
       name: 'identity provider and sts audience together',
       flags: { 'identity-provider': CP, 'project-id': 'my-project', 'sts-audience': WIF_STS_AUDIENCE },
@@ -67,14 +76,26 @@ describe('flags and positionals', () => {
       flags: { 'sts-audience': WIF_STS_AUDIENCE, 'credential-config': '/x.json' },
       error: '--sts-audience and --credential-config are exclusive',
     },
-    { name: 'project id with a slash', flags: { 'identity-provider': CP, 'project-id': 'my/project' }, error: 'is not a project id' },
-    { name: 'identity provider not https', flags: { 'identity-provider': 'http://x', 'project-id': 'my-project' }, error: 'is not an https URL' },
+    {
+      name: 'project id with a slash',
+      flags: { 'identity-provider': CP, 'project-id': 'my/project' },
+      error: 'is not a project id',
+    },
+    {
+      name: 'identity provider not https',
+      flags: { 'identity-provider': 'http://x', 'project-id': 'my-project' },
+      error: 'is not an https URL',
+    },
     {
       name: 'sts audience in the token (https) form',
       flags: { 'sts-audience': WIF_TOKEN_AUDIENCE },
       error: `give STS the scheme-relative ${WIF_STS_AUDIENCE}`,
     },
-    { name: 'sts audience that is no provider', flags: { 'sts-audience': 'my-audience' }, error: 'is not a workload identity provider' },
+    {
+      name: 'sts audience that is no provider',
+      flags: { 'sts-audience': 'my-audience' },
+      error: 'is not a workload identity provider',
+    },
     {
       name: 'sts audience of a pool, not a provider',
       flags: { 'sts-audience': '//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/k8s' },
@@ -120,7 +141,13 @@ describe('modes and the audience the pod token must carry', () => {
       sts: `identitynamespace:example.com:my-project.svc.id.goog:${CP}`,
       token: 'example.com:my-project.svc.id.goog',
     },
-    { name: 'pool provider audience', flags: { 'sts-audience': WIF_STS_AUDIENCE }, mode: 'federation', sts: WIF_STS_AUDIENCE, token: WIF_TOKEN_AUDIENCE },
+    {
+      name: 'pool provider audience',
+      flags: { 'sts-audience': WIF_STS_AUDIENCE },
+      mode: 'federation',
+      sts: WIF_STS_AUDIENCE,
+      token: WIF_TOKEN_AUDIENCE,
+    },
     {
       name: 'identitynamespace audience given directly',
       flags: { 'sts-audience': `identitynamespace:p-123456.svc.id.goog:${CP}` },
@@ -159,10 +186,15 @@ describe('--credential-config: the external_account file gcloud generates', () =
     token_url: 'https://sts.googleapis.com/v1/token',
     credential_source: { file: '/var/run/service-account/token', format: { type: 'text' } },
   };
-  const impersonation = 'https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/puller@my-project.iam.gserviceaccount.com:generateAccessToken';
+  const impersonation =
+    'https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/puller@my-project.iam.gserviceaccount.com:generateAccessToken';
 
   it('reads the audience, token URL and impersonation; the credential_source is replaced by the pod token', () => {
-    const path = write({ ...generated, service_account_impersonation_url: impersonation, service_account_impersonation: { token_lifetime_seconds: 1800 } });
+    const path = write({
+      ...generated,
+      service_account_impersonation_url: impersonation,
+      service_account_impersonation: { token_lifetime_seconds: 1800 },
+    });
     const config = readConfig({ 'credential-config': path });
     expect(config).toEqual({
       mode: 'federation',
@@ -179,7 +211,11 @@ describe('--credential-config: the external_account file gcloud generates', () =
   });
 
   it('follows universe_domain for every endpoint', () => {
-    const path = write({ type: 'external_account', audience: WIF_STS_AUDIENCE.replace('googleapis.com', 'example-universe.net'), universe_domain: 'example-universe.net' });
+    const path = write({
+      type: 'external_account',
+      audience: WIF_STS_AUDIENCE.replace('googleapis.com', 'example-universe.net'),
+      universe_domain: 'example-universe.net',
+    });
     const config = readConfig({ 'credential-config': path });
     expect(config.mode === 'federation' && config.federation).toMatchObject({
       tokenUrl: 'https://sts.example-universe.net/v1/token',
@@ -188,11 +224,31 @@ describe('--credential-config: the external_account file gcloud generates', () =
   });
 
   const bad: Array<{ name: string; content: unknown; error: string }> = [
-    { name: 'a service account key', content: { type: 'service_account', audience: 'x' }, error: 'type must be external_account' },
-    { name: 'a workforce pool', content: { ...generated, workforce_pool_user_project: 'p' }, error: 'workforce pools federate people' },
-    { name: 'an aws subject token type', content: { ...generated, subject_token_type: 'urn:ietf:params:aws:token-type:aws4_request' }, error: 'a service account token is a JWT' },
-    { name: 'a token_url off Google', content: { ...generated, token_url: 'https://sts.example.com/v1/token' }, error: 'token_url https://sts.example.com/v1/token is not an https endpoint on googleapis.com' },
-    { name: 'a plain http token_url', content: { ...generated, token_url: 'http://sts.googleapis.com/v1/token' }, error: 'is not an https endpoint' },
+    {
+      name: 'a service account key',
+      content: { type: 'service_account', audience: 'x' },
+      error: 'type must be external_account',
+    },
+    {
+      name: 'a workforce pool',
+      content: { ...generated, workforce_pool_user_project: 'p' },
+      error: 'workforce pools federate people',
+    },
+    {
+      name: 'an aws subject token type',
+      content: { ...generated, subject_token_type: 'urn:ietf:params:aws:token-type:aws4_request' },
+      error: 'a service account token is a JWT',
+    },
+    {
+      name: 'a token_url off Google',
+      content: { ...generated, token_url: 'https://sts.example.com/v1/token' },
+      error: 'token_url https://sts.example.com/v1/token is not an https endpoint on googleapis.com',
+    },
+    {
+      name: 'a plain http token_url',
+      content: { ...generated, token_url: 'http://sts.googleapis.com/v1/token' },
+      error: 'is not an https endpoint',
+    },
     {
       name: 'impersonation on another Google host',
       content: { ...generated, service_account_impersonation_url: impersonation.replace('iamcredentials', 'evil') },
@@ -200,10 +256,20 @@ describe('--credential-config: the external_account file gcloud generates', () =
     },
     {
       name: 'impersonation of something that is not a service account',
-      content: { ...generated, service_account_impersonation_url: impersonation.replace('puller@my-project.iam.gserviceaccount.com', 'me@gmail.com') },
+      content: {
+        ...generated,
+        service_account_impersonation_url: impersonation.replace(
+          'puller@my-project.iam.gserviceaccount.com',
+          'me@gmail.com',
+        ),
+      },
       error: 'is not a Google service account email',
     },
-    { name: 'a lifetime over 12h', content: { ...generated, service_account_impersonation: { token_lifetime_seconds: 86_400 } }, error: 'service_account_impersonation.token_lifetime_seconds' },
+    {
+      name: 'a lifetime over 12h',
+      content: { ...generated, service_account_impersonation: { token_lifetime_seconds: 86_400 } },
+      error: 'service_account_impersonation.token_lifetime_seconds',
+    },
     { name: 'not JSON', content: '{"type":', error: 'is not JSON' },
   ];
   it.each(bad)('refuses $name', ({ content, error }) => {

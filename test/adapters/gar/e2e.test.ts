@@ -10,7 +10,18 @@ import { RESOURCE_EXHAUSTED } from '../../../adapters/gar/fake.ts';
 import { ERROR_KINDS } from '../../../core/index.ts';
 import { type KubeletRun, runLikeKubelet, startFakeIssuer } from '../../../core/testing/index.ts';
 import { providerCommand } from '../../support/commands.ts';
-import { CP, ENABLE, type GarWorld, IMAGE, NODE_SA, PULLER_GSA, resetCloud, startGarWorld, WIF_STS_AUDIENCE, WIF_TOKEN_AUDIENCE } from './world.ts';
+import {
+  CP,
+  ENABLE,
+  type GarWorld,
+  IMAGE,
+  NODE_SA,
+  PULLER_GSA,
+  resetCloud,
+  startGarWorld,
+  WIF_STS_AUDIENCE,
+  WIF_TOKEN_AUDIENCE,
+} from './world.ts';
 
 const run = promisify(execFile);
 let g: GarWorld;
@@ -37,7 +48,8 @@ function kubelet(args: string[], rest: Omit<KubeletRun, 'command' | 'image'> & {
 }
 const mint = (audience: string, serviceAccount = 'puller', expiresInSeconds = 3600) =>
   g.world.issuer.mint({ audience, namespace: 'team', serviceAccount, expiresInSeconds });
-const passwordOf = (result: Awaited<ReturnType<typeof kubelet>>) => result.response?.auth?.['us-central1-docker.pkg.dev']?.password ?? '';
+const passwordOf = (result: Awaited<ReturnType<typeof kubelet>>) =>
+  result.response?.auth?.['us-central1-docker.pkg.dev']?.password ?? '';
 
 async function skopeoInspect(password: string) {
   return run(
@@ -55,7 +67,11 @@ describe('credkit-gar as the kubelet runs it', () => {
   it('node identity: the metadata token, valid for the kubelet, cached below its lifetime', async () => {
     const result = await kubelet(NODE_ARGS, {});
     expect(result.exitCode).toBe(0);
-    expect(result.verdict).toMatchObject({ valid: true, cacheKey: 'us-central1-docker.pkg.dev', matchingKeys: ['us-central1-docker.pkg.dev'] });
+    expect(result.verdict).toMatchObject({
+      valid: true,
+      cacheKey: 'us-central1-docker.pkg.dev',
+      matchingKeys: ['us-central1-docker.pkg.dev'],
+    });
     expect(result.verdict.cacheSeconds).toBeGreaterThan(0);
     expect(result.verdict.cacheSeconds).toBeLessThanOrEqual(3599 - 300);
     expect(g.cloud.whoIs(passwordOf(result))).toBe(NODE_SA);
@@ -97,8 +113,16 @@ describe('credkit-gar as the kubelet runs it', () => {
     expect(g.cloud.iamCredentials.calls('iam.generateAccessToken')).toBe(1);
 
     const { stdout } = await skopeoInspect(passwordOf(result));
-    expect(JSON.parse(stdout)).toMatchObject({ Digest: expect.stringMatching(/^sha256:/), Os: 'linux', Architecture: 'amd64' });
-    expect(g.cloud.pulls.at(-1)).toEqual({ host: 'us-central1-docker.pkg.dev', repository: 'my-project/my-repo/my-image', identity: PULLER_GSA });
+    expect(JSON.parse(stdout)).toMatchObject({
+      Digest: expect.stringMatching(/^sha256:/),
+      Os: 'linux',
+      Architecture: 'amd64',
+    });
+    expect(g.cloud.pulls.at(-1)).toEqual({
+      host: 'us-central1-docker.pkg.dev',
+      repository: 'my-project/my-repo/my-image',
+      identity: PULLER_GSA,
+    });
     expect(g.cloud.registry.calls('registry.token')).toBeGreaterThan(0);
   });
 
@@ -115,11 +139,18 @@ describe('credkit-gar as the kubelet runs it', () => {
   });
 
   it('the fake registry refuses a token it did not issue (skopeo fails)', async () => {
-    await expect(skopeoInspect('ya29.made-up-token')).rejects.toMatchObject({ stderr: expect.stringMatching(/unauthorized|authentication required|invalid credentials/i) });
+    await expect(skopeoInspect('ya29.made-up-token')).rejects.toMatchObject({
+      stderr: expect.stringMatching(/unauthorized|authentication required|invalid credentials/i),
+    });
   });
 
   it.each([
-    { name: 'wrong audience', aud: 'sts.amazonaws.com', expires: 3600, error: 'this provider expects my-project.svc.id.goog' },
+    {
+      name: 'wrong audience',
+      aud: 'sts.amazonaws.com',
+      expires: 3600,
+      error: 'this provider expects my-project.svc.id.goog',
+    },
     { name: 'expired token', aud: 'my-project.svc.id.goog', expires: -300, error: 'expired' },
   ])('$name: exit non-zero, one line, zero network calls', async ({ aud, expires, error }) => {
     const connects = g.world.proxy.connects.length;
@@ -133,13 +164,21 @@ describe('credkit-gar as the kubelet runs it', () => {
   });
 
   it('STS invalid_grant: one clear line, no secret, no fallback to the node', async () => {
-    const forged = await (await startFakeIssuer()).mint({ audience: WIF_TOKEN_AUDIENCE, namespace: 'team', serviceAccount: 'puller' });
-    const result = await kubelet(['get-credentials', `--sts-audience=${WIF_STS_AUDIENCE}`], { serviceAccountToken: forged });
+    const forged = await (await startFakeIssuer()).mint({
+      audience: WIF_TOKEN_AUDIENCE,
+      namespace: 'team',
+      serviceAccount: 'puller',
+    });
+    const result = await kubelet(['get-credentials', `--sts-audience=${WIF_STS_AUDIENCE}`], {
+      serviceAccountToken: forged,
+    });
     expect(result.exitCode).toBe(ERROR_KINDS.denied);
     expect(result.stdout).toBe('');
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^E\d{4} .* credkit-gar\] STS refused the token of system:serviceaccount:team:puller .*400 invalid_grant/);
+    expect(lines[0]).toMatch(
+      /^E\d{4} .* credkit-gar\] STS refused the token of system:serviceaccount:team:puller .*400 invalid_grant/,
+    );
     for (const part of forged.split('.')) expect(result.stderr).not.toContain(part);
     expect(g.cloud.metadata.calls()).toBe(0);
   });
@@ -162,10 +201,31 @@ describe('credkit-gar as the kubelet runs it', () => {
   });
 
   it.each([
-    { name: 'a dockercfg flow', args: ['get-credentials', '--authFlow=dockercfg'], code: ERROR_KINDS.usage, error: '--authFlow=dockercfg is not supported' },
-    { name: 'a bad flow (case-sensitive)', args: ['get-credentials', '-a', 'Gcr'], code: ERROR_KINDS.usage, error: 'invalid value "Gcr" for authFlow' },
-    { name: 'an unknown flag', args: ['get-credentials', '--scopes=x'], code: ERROR_KINDS.usage, error: "Unknown option '--scopes'" },
-    { name: 'stdin that is not JSON', args: NODE_ARGS, stdin: 'not json', code: ERROR_KINDS.request, error: 'stdin is not a JSON CredentialProviderRequest' },
+    {
+      name: 'a dockercfg flow',
+      args: ['get-credentials', '--authFlow=dockercfg'],
+      code: ERROR_KINDS.usage,
+      error: '--authFlow=dockercfg is not supported',
+    },
+    {
+      name: 'a bad flow (case-sensitive)',
+      args: ['get-credentials', '-a', 'Gcr'],
+      code: ERROR_KINDS.usage,
+      error: 'invalid value "Gcr" for authFlow',
+    },
+    {
+      name: 'an unknown flag',
+      args: ['get-credentials', '--scopes=x'],
+      code: ERROR_KINDS.usage,
+      error: "Unknown option '--scopes'",
+    },
+    {
+      name: 'stdin that is not JSON',
+      args: NODE_ARGS,
+      stdin: 'not json',
+      code: ERROR_KINDS.request,
+      error: 'stdin is not a JSON CredentialProviderRequest',
+    },
   ])('refuses $name with one line', async ({ args, stdin, code, error }) => {
     const result = await kubelet(args, stdin ? { stdin } : {});
     expect(result.exitCode).toBe(code);

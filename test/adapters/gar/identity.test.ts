@@ -27,8 +27,18 @@ describe('the workload identity decision table', () => {
     expected: 'node' | 'workload' | 'error';
     impersonate?: string;
   }> = [
-    { name: 'no identity provider, token, no annotation (unannotated SA)', config: node, input: withToken(), expected: 'node' },
-    { name: 'no identity provider, annotated (feature disabled)', config: node, input: withToken(ENABLE), expected: 'node' },
+    {
+      name: 'no identity provider, token, no annotation (unannotated SA)',
+      config: node,
+      input: withToken(),
+      expected: 'node',
+    },
+    {
+      name: 'no identity provider, annotated (feature disabled)',
+      config: node,
+      input: withToken(ENABLE),
+      expected: 'node',
+    },
     { name: 'identity provider, annotation absent', config: gke, input: withToken(), expected: 'node' },
     {
       name: 'identity provider, annotation not exactly "true"',
@@ -36,7 +46,12 @@ describe('the workload identity decision table', () => {
       input: withToken({ 'iam.gke.io/enable-wi-image-pull': 'True' }),
       expected: 'node',
     },
-    { name: 'identity provider, annotated, token (direct access)', config: gke, input: withToken(ENABLE), expected: 'workload' },
+    {
+      name: 'identity provider, annotated, token (direct access)',
+      config: gke,
+      input: withToken(ENABLE),
+      expected: 'workload',
+    },
     {
       name: 'identity provider, annotated, no token (fails, no fallback)',
       config: gke,
@@ -70,7 +85,9 @@ describe('the workload identity decision table', () => {
 
   it.each(cases)('$name', ({ config, input, expected, impersonate }) => {
     if (expected === 'error') {
-      expect(() => planIdentity(config, input)).toThrow(/sets iam.gke.io\/enable-wi-image-pull but the kubelet sent no token/);
+      expect(() => planIdentity(config, input)).toThrow(
+        /sets iam.gke.io\/enable-wi-image-pull but the kubelet sent no token/,
+      );
       return;
     }
     const plan = planIdentity(config, input);
@@ -85,7 +102,10 @@ describe('the workload identity decision table', () => {
   it('an annotation wins over the credential config impersonation; the config is the default', () => {
     const config = readConfig({ 'sts-audience': WIF_STS_AUDIENCE });
     if (config.mode === 'node') throw new Error('unreachable');
-    const withDefault = { ...config, federation: { ...config.federation, impersonate: 'default@p-123456.iam.gserviceaccount.com' } };
+    const withDefault = {
+      ...config,
+      federation: { ...config.federation, impersonate: 'default@p-123456.iam.gserviceaccount.com' },
+    };
     const annotated = planIdentity(withDefault, withToken({ 'iam.gke.io/gcp-service-account': PULLER_GSA }));
     const plain = planIdentity(withDefault, withToken());
     expect(annotated.kind === 'workload' && annotated.impersonate).toBe(PULLER_GSA);

@@ -13,9 +13,9 @@ import {
   CUSTOM_AUDIENCE,
   callCounts,
   ENABLE,
-  GKE_AUDIENCE,
   type GarRun,
   type GarWorld,
+  GKE_AUDIENCE,
   NODE_SA,
   PRECONFIGURED_AUDIENCE,
   PULLER_GSA,
@@ -47,7 +47,9 @@ describe('node identity (upstream TestContainerRegistry)', () => {
     expect(run.code).toBe(0);
     const token = g.cloud.issued.at(-1);
     expect(token?.via).toBe('metadata');
-    expect(run.response?.auth).toEqual({ 'us-central1-docker.pkg.dev': { username: '_token', password: token?.token } });
+    expect(run.response?.auth).toEqual({
+      'us-central1-docker.pkg.dev': { username: '_token', password: token?.token },
+    });
     expect(run.response?.cacheKeyType).toBe('Registry');
     expect(seconds(run.response?.cacheDuration)).toBeGreaterThan(0);
     expect(seconds(run.response?.cacheDuration)).toBeLessThanOrEqual(3599 - 300);
@@ -66,7 +68,9 @@ describe('node identity (upstream TestContainerRegistry)', () => {
 
   it('honours GCE_METADATA_HOST (straight to it, no proxy, when NO_PROXY says so)', async () => {
     const connects = g.world.proxy.connects.length;
-    const run = await runGar(g, { env: { GCE_METADATA_HOST: g.cloud.metadataHost, NO_PROXY: '127.0.0.1', no_proxy: '127.0.0.1' } });
+    const run = await runGar(g, {
+      env: { GCE_METADATA_HOST: g.cloud.metadataHost, NO_PROXY: '127.0.0.1', no_proxy: '127.0.0.1' },
+    });
     expect(run.code).toBe(0);
     expect(g.cloud.metadata.calls('metadata.token')).toBe(1);
     expect(g.world.proxy.connects.length).toBe(connects);
@@ -86,16 +90,34 @@ describe('node identity (upstream TestContainerRegistry)', () => {
     const connects = g.world.proxy.connects.length;
     const run = await runGar(g, { image: 'registry.k8s.io/pause' });
     expect(run.code).toBe(0);
-    expect(run.response).toEqual({ kind: 'CredentialProviderResponse', apiVersion: 'credentialprovider.kubelet.k8s.io/v1', cacheKeyType: 'Registry', cacheDuration: '0s' });
+    expect(run.response).toEqual({
+      kind: 'CredentialProviderResponse',
+      apiVersion: 'credentialprovider.kubelet.k8s.io/v1',
+      cacheKeyType: 'Registry',
+      cacheDuration: '0s',
+    });
     expect(g.world.proxy.connects.length).toBe(connects);
   });
 });
 
 describe('upstream TestProvide_WorkloadIdentity, through the fakes', () => {
   const rows = [
-    { name: 'direct access (success)', args: GKE_ARGS, annotations: ENABLE, aud: 'my-project.svc.id.goog', sts: GKE_AUDIENCE, via: 'sts' },
+    {
+      name: 'direct access (success)',
+      args: GKE_ARGS,
+      annotations: ENABLE,
+      aud: 'my-project.svc.id.goog',
+      sts: GKE_AUDIENCE,
+      via: 'sts',
+    },
     { name: 'unannotated SA', args: GKE_ARGS, annotations: {}, aud: 'my-project.svc.id.goog', via: 'metadata' },
-    { name: 'annotated, feature disabled', args: ['get-credentials'], annotations: ENABLE, aud: 'my-project.svc.id.goog', via: 'metadata' },
+    {
+      name: 'annotated, feature disabled',
+      args: ['get-credentials'],
+      annotations: ENABLE,
+      aud: 'my-project.svc.id.goog',
+      via: 'metadata',
+    },
     {
       name: 'custom identity provider',
       args: ['get-credentials', '--identity-provider=https://custom-provider.com', '--project-id=my-project'],
@@ -126,7 +148,11 @@ describe('upstream TestProvide_WorkloadIdentity, through the fakes', () => {
 
   it('annotated, STS fails (invalid_grant): one line, exit non-zero, no node fallback', async () => {
     const stranger = await startFakeIssuer();
-    const forged = await stranger.mint({ audience: 'my-project.svc.id.goog', namespace: 'team', serviceAccount: 'puller' });
+    const forged = await stranger.mint({
+      audience: 'my-project.svc.id.goog',
+      namespace: 'team',
+      serviceAccount: 'puller',
+    });
     const run = await runGar(g, { args: GKE_ARGS, token: forged, annotations: ENABLE });
     expect(run.code).toBe(ERROR_KINDS.denied);
     expect(run.stdout).toBe('');
@@ -145,7 +171,11 @@ describe('upstream TestProvide_WorkloadIdentity, through the fakes', () => {
   });
 
   it('project id empty: the command line is refused', async () => {
-    const run = await runGar(g, { args: ['get-credentials', `--identity-provider=${CP}`], token: await mint('my-project.svc.id.goog'), annotations: ENABLE });
+    const run = await runGar(g, {
+      args: ['get-credentials', `--identity-provider=${CP}`],
+      token: await mint('my-project.svc.id.goog'),
+      annotations: ENABLE,
+    });
     expect(run.code).toBe(ERROR_KINDS.usage);
     expect(run.stderr).toContain('--project-id is required when --identity-provider is set');
     expect(callCounts(g.cloud)).toEqual({});
@@ -167,14 +197,26 @@ describe('self-managed federation and impersonation', () => {
       subject_token: subjectToken,
       subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
     });
-    expect(g.cloud.whoIs(only(run)[0]?.password ?? '')).toMatch(/workloadIdentityPools\/k8s\/subject\/system:serviceaccount:team:puller$/);
+    expect(g.cloud.whoIs(only(run)[0]?.password ?? '')).toMatch(
+      /workloadIdentityPools\/k8s\/subject\/system:serviceaccount:team:puller$/,
+    );
     expect(seconds(run.response?.cacheDuration)).toBeGreaterThan(0);
     expect(seconds(run.response?.cacheDuration)).toBeLessThanOrEqual(3600 - 300);
   });
 
   it.each([
-    { name: 'GKE', args: GKE_ARGS, aud: 'my-project.svc.id.goog', annotations: { ...ENABLE, 'iam.gke.io/gcp-service-account': PULLER_GSA } },
-    { name: 'federation', args: WIF_ARGS, aud: WIF_TOKEN_AUDIENCE, annotations: { 'iam.gke.io/gcp-service-account': PULLER_GSA } },
+    {
+      name: 'GKE',
+      args: GKE_ARGS,
+      aud: 'my-project.svc.id.goog',
+      annotations: { ...ENABLE, 'iam.gke.io/gcp-service-account': PULLER_GSA },
+    },
+    {
+      name: 'federation',
+      args: WIF_ARGS,
+      aud: WIF_TOKEN_AUDIENCE,
+      annotations: { 'iam.gke.io/gcp-service-account': PULLER_GSA },
+    },
   ])('$name: STS then generateAccessToken for iam.gke.io/gcp-service-account', async ({ args, aud, annotations }) => {
     const run = await runGar(g, { args, token: await mint(aud), annotations });
     expect(run.code).toBe(0);
@@ -184,22 +226,35 @@ describe('self-managed federation and impersonation', () => {
     const req = g.cloud.iamCredentials.requests[0];
     expect(req?.url.pathname).toBe(`/v1/projects/-/serviceAccounts/${PULLER_GSA}:generateAccessToken`);
     expect(req?.headers.authorization).toBe(`Bearer ${federated?.token}`);
-    expect(JSON.parse(req?.body ?? '{}')).toEqual({ scope: ['https://www.googleapis.com/auth/cloud-platform'], lifetime: '3600s' });
+    expect(JSON.parse(req?.body ?? '{}')).toEqual({
+      scope: ['https://www.googleapis.com/auth/cloud-platform'],
+      lifetime: '3600s',
+    });
     expect(seconds(run.response?.cacheDuration)).toBeLessThanOrEqual(3600 - 300);
   });
 
   it('IAM Credentials refusing a principal: one line naming the subject, the account and the fix', async () => {
-    const run = await runGar(g, { args: WIF_ARGS, token: await mint(WIF_TOKEN_AUDIENCE, 'intruder'), annotations: { 'iam.gke.io/gcp-service-account': PULLER_GSA } });
+    const run = await runGar(g, {
+      args: WIF_ARGS,
+      token: await mint(WIF_TOKEN_AUDIENCE, 'intruder'),
+      annotations: { 'iam.gke.io/gcp-service-account': PULLER_GSA },
+    });
     expect(run.code).toBe(ERROR_KINDS.denied);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(run.stderr).toContain(`IAM Credentials refused to let system:serviceaccount:team:intruder act as ${PULLER_GSA} (403 PERMISSION_DENIED`);
+    expect(run.stderr).toContain(
+      `IAM Credentials refused to let system:serviceaccount:team:intruder act as ${PULLER_GSA} (403 PERMISSION_DENIED`,
+    );
     expect(run.stderr).toContain('grant roles/iam.workloadIdentityUser');
     const federated = g.cloud.issued.at(-1)?.token ?? 'none';
     expect(run.stderr).not.toContain(federated);
   });
 
   it('a malformed annotation never reaches the network', async () => {
-    const run = await runGar(g, { args: WIF_ARGS, token: await mint(WIF_TOKEN_AUDIENCE), annotations: { 'iam.gke.io/gcp-service-account': 'x@evil.example/..' } });
+    const run = await runGar(g, {
+      args: WIF_ARGS,
+      token: await mint(WIF_TOKEN_AUDIENCE),
+      annotations: { 'iam.gke.io/gcp-service-account': 'x@evil.example/..' },
+    });
     expect(run.code).toBe(ERROR_KINDS.request);
     expect(callCounts(g.cloud)).toEqual({});
   });
@@ -207,7 +262,12 @@ describe('self-managed federation and impersonation', () => {
 
 describe('pre-flight: tokens Google would refuse cost no network call', () => {
   it.each([
-    { name: 'wrong audience', aud: 'sts.amazonaws.com', expires: 3600, error: 'this provider expects my-project.svc.id.goog' },
+    {
+      name: 'wrong audience',
+      aud: 'sts.amazonaws.com',
+      expires: 3600,
+      error: 'this provider expects my-project.svc.id.goog',
+    },
     { name: 'expired', aud: 'my-project.svc.id.goog', expires: -600, error: 'expired' },
   ])('$name', async ({ aud, expires, error }) => {
     const connects = g.world.proxy.connects.length;
@@ -239,7 +299,9 @@ describe('throttling, outages and odd answers', () => {
     g.cloud.sts.faults.push('sts.token', UNAVAILABLE, 5);
     const run = await runGar(g, { args: WIF_ARGS, token: await mint(WIF_TOKEN_AUDIENCE) });
     expect(run.code).toBe(ERROR_KINDS.unavailable);
-    expect(run.stderr).toContain('STS (sts.googleapis.com) kept answering 503 UNAVAILABLE: The service is currently unavailable. after 5 attempts');
+    expect(run.stderr).toContain(
+      'STS (sts.googleapis.com) kept answering 503 UNAVAILABLE: The service is currently unavailable. after 5 attempts',
+    );
     expect(g.cloud.sts.calls('sts.token')).toBe(5);
   });
 
@@ -287,10 +349,15 @@ describe('throttling, outages and odd answers', () => {
           });
         }),
     );
-    const run = await runGar(g, { env: { GCE_METADATA_HOST: `127.0.0.1:${closed}`, NO_PROXY: '127.0.0.1', no_proxy: '127.0.0.1' }, args: ['--v=2'] });
+    const run = await runGar(g, {
+      env: { GCE_METADATA_HOST: `127.0.0.1:${closed}`, NO_PROXY: '127.0.0.1', no_proxy: '127.0.0.1' },
+      args: ['--v=2'],
+    });
     expect(run.code).toBe(ERROR_KINDS.unavailable);
     expect(run.stderr.match(/retrying/g)).toHaveLength(4);
-    expect(run.stderr).toContain(`cannot reach 127.0.0.1:${closed}: ECONNREFUSED: the node identity needs the GCE metadata server`);
+    expect(run.stderr).toContain(
+      `cannot reach 127.0.0.1:${closed}: ECONNREFUSED: the node identity needs the GCE metadata server`,
+    );
   });
 
   it('KUBE_SIDECAR_CACHE_DURATION is ignored with a warning: the lifetime still drives the cache', async () => {
@@ -314,7 +381,11 @@ describe('no secret is ever printed, at any verbosity', () => {
       annotations: { 'iam.gke.io/gcp-service-account': PULLER_GSA },
     });
     expect(run.code).toBe(code);
-    const secrets = [token, token.split('.')[2] as string, ...g.cloud.issued.filter((t) => t.via !== 'metadata').map((t) => t.token)];
+    const secrets = [
+      token,
+      token.split('.')[2] as string,
+      ...g.cloud.issued.filter((t) => t.via !== 'metadata').map((t) => t.token),
+    ];
     const password = only(run)[0]?.password;
     for (const secret of secrets) {
       expect(run.stderr).not.toContain(secret);
@@ -325,9 +396,15 @@ describe('no secret is ever printed, at any verbosity', () => {
 
 describe("Google's error shapes, one line each", () => {
   it.each([
-    { body: '{"error":"invalid_grant","error_description":"The audience in ID Token [x] does not match."}', reason: 'invalid_grant: The audience in ID Token [x] does not match.' },
+    {
+      body: '{"error":"invalid_grant","error_description":"The audience in ID Token [x] does not match."}',
+      reason: 'invalid_grant: The audience in ID Token [x] does not match.',
+    },
     { body: '{"error":"invalid_request"}', reason: 'invalid_request' },
-    { body: '{"error":{"code":403,"message":"Permission denied.","status":"PERMISSION_DENIED"}}', reason: 'PERMISSION_DENIED: Permission denied.' },
+    {
+      body: '{"error":{"code":403,"message":"Permission denied.","status":"PERMISSION_DENIED"}}',
+      reason: 'PERMISSION_DENIED: Permission denied.',
+    },
     { body: '{"error":{"code":429}}', reason: '429' },
     { body: '<html>\n<body>Bad Gateway</body>\n</html>', reason: '<html> <body>Bad Gateway</body> </html>' },
     { body: '', reason: '(empty body)' },

@@ -3,8 +3,9 @@
  * metadata server, STS, IAM Credentials and registries behind real hostnames, plus an in-process
  * runner for fast table tests (the e2e file runs the binary instead).
  */
-import { provider } from '../../../adapters/gar/index.ts';
+
 import { type FakeGoogleCloud, principalFor, startFakeGoogleCloud } from '../../../adapters/gar/fake.ts';
+import { provider } from '../../../adapters/gar/index.ts';
 import { encodeRequest, runProvider } from '../../../core/index.ts';
 import { type FakeWorld, startFakeWorld } from '../../../core/testing/index.ts';
 
@@ -12,7 +13,8 @@ export const CP = 'https://container.googleapis.com/v1/projects/my-project/locat
 export const GKE_AUDIENCE = `identitynamespace:my-project.svc.id.goog:${CP}`;
 export const CUSTOM_AUDIENCE = 'identitynamespace:my-project.svc.id.goog:https://custom-provider.com';
 export const PRECONFIGURED_AUDIENCE = `identitynamespace:pre-configured-project.svc.id.goog:${CP}`;
-export const WIF_STS_AUDIENCE = '//iam.googleapis.com/projects/123456789/locations/global/workloadIdentityPools/k8s/providers/cluster';
+export const WIF_STS_AUDIENCE =
+  '//iam.googleapis.com/projects/123456789/locations/global/workloadIdentityPools/k8s/providers/cluster';
 export const WIF_TOKEN_AUDIENCE = `https:${WIF_STS_AUDIENCE}`;
 export const PULLER_GSA = 'puller@my-project.iam.gserviceaccount.com';
 export const NODE_SA = '1234-compute@developer.gserviceaccount.com';
@@ -77,7 +79,9 @@ export async function runGar(
   const code = await runProvider(provider, {
     argv: input.args ?? ['get-credentials'],
     env: { ...g.world.env, ...input.env },
-    stdin: [request],
+    stdin: (async function* () {
+      yield request;
+    })(),
     stdout: (text) => {
       stdout += text;
     },
