@@ -44,9 +44,17 @@ export async function entraTokenForServiceAccount(
     return token;
   }
   const who = `client ${identity.clientId} in tenant ${identity.tenantId} for ${identity.subject}`;
-  const reason = aadstsText(body) ?? `status ${response.status}`;
-  const kind = response.status >= 400 && !isRetryableStatus(response.status) ? 'denied' : 'unavailable';
-  throw new CredkitError(kind, `Entra ID refused ${who}: ${reason}${aadstsFix(body, identity)}`);
+  if (response.status === 200) {
+    throw new CredkitError('unavailable', `Entra ID answered the token request for ${who} without an access_token`);
+  }
+  if (isRetryableStatus(response.status)) {
+    throw new CredkitError(
+      'unavailable',
+      `Entra ID (${new URL(url).host}) kept answering ${response.status} for ${who}, even after retries: try again later`,
+    );
+  }
+  const reason = (aadstsText(body) ?? `status ${response.status}`).replace(/\.$/, '');
+  throw new CredkitError('denied', `Entra ID refused ${who}: ${reason}${aadstsFix(body, identity)}`);
 }
 
 /**
