@@ -12,7 +12,7 @@ import { imdsHandler, imdsLabel } from './fake/imds.ts';
 import { registryHandler, registryLabel } from './fake/registry.ts';
 import { stsError, stsHandler, stsLabel } from './fake/sts.ts';
 
-export { awsJsonError, FakeIam, stsError };
+export { awsJsonError, ecrHandler, ecrLabel, FakeIam, stsError };
 export type { AccessKey, RoleTrust };
 
 export interface FakeAwsOptions {

@@ -1,0 +1,298 @@
+/**
+ * credkit-ecr end to end: the binary exec-ed exactly as the kubelet execs it, real AWS hostnames
+ * through the CONNECT proxy and the test CA, strict fakes behind them, the answer judged by the fake
+ * kubelet, and the credential then used by a real registry client (skopeo).
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ecrHandler, ecrLabel } from '../../../adapters/ecr/fake.ts';
+import { ROLE_ANNOTATION } from '../../../adapters/ecr/index.ts';
+import { ERROR_KINDS } from '../../../core/index.ts';
+import type { KubeletResult } from '../../../core/testing/index.ts';
+import type { FakeServer } from '../../../core/testing/index.ts';
+import { type EcrWorld, ROLE_A, ROLE_B, startEcrWorld, SUBJECT_A, SUBJECT_B } from './world.ts';
+
+const REGIONS = ['us-west-2', 'us-east-1', 'cn-north-1', 'us-gov-west-1', 'eusc-de-east-1', 'us-iso-east-1'];
+let ecr: EcrWorld;
+let host: string;
+let vpce: FakeServer;
+
+beforeAll(async () => {
+  ecr = await startEcrWorld({
+    regions: REGIONS,
+    // The registries' repository policies: each team's role reads only its own repositories.
+    canPull: (principal, repository) => {
+      if (principal === `assumed-role:${ROLE_A}`) return repository.startsWith('team-a/');
+      if (principal === `assumed-role:${ROLE_B}`) return repository.startsWith('team-b/');
+      return true;
+    },
+  });
+  host = ecr.aws.registryHost('us-west-2');
+  // A VPC endpoint name for ECR, for AWS_ENDPOINT_URL_ECR.
+  vpce = await ecr.world.serve(
+    ['vpce.ecr.credkit.test'],
+    ecrHandler({ iam: ecr.aws.iam, kind: 'private', regionOf: () => 'us-west-2', registryFor: () => `https://${host}` }),
+    { label: ecrLabel, name: 'ecr-vpce' },
+  );
+  ecr.world.route('metadata.credkit.test', 80, ecr.aws.imds.port);
+});
+afterAll(() => ecr.close());
+beforeEach(() => {
+  for (const server of [ecr.aws.sts, ecr.aws.ecr, ecr.aws.ecrPublic, ecr.aws.imds, ecr.aws.registry, vpce]) {
+    server.resetCalls();
+    server.faults.clear();
+  }
+});
+
+/** Every secret the fakes ever handed out, plus what the test sent: none may reach stderr. */
+function leaks(result: KubeletResult, sent: string[] = []): string[] {
+  const secrets = [
+    ...sent,
+    ...[...ecr.aws.iam.keys.values()].flatMap((key) => [key.secretAccessKey, key.sessionToken ?? '']),
+    ...ecr.aws.iam.issued.map((issued) => issued.password),
+  ].filter((secret) => secret.length >= 8);
+  const visible = result.exitCode === 0 ? result.stderr : result.stdout + result.stderr;
+  return secrets.filter((secret) => visible.includes(secret) || visible.includes(secret.split('.').pop() ?? secret));
+}
+
+function passwordOf(result: KubeletResult, key = host): string {
+  const password = result.response?.auth?.[key]?.password;
+  if (!password) throw new Error(`no password for ${key}: ${result.stderr}`);
+  return password;
+}
+
+async function skopeoInspect(reference: string, password: string): Promise<{ ok: boolean; output: string }> {
+  try {
+    const { stdout } = await promisify(execFile)(
+      'skopeo',
+      ['inspect', '--cert-dir', ecr.world.ca.certDir, '--creds', `AWS:${password}`, `docker://${reference}`],
+      { env: ecr.env, timeout: 20_000 },
+    );
+    return { ok: true, output: stdout };
+  } catch (error) {
+    return { ok: false, output: String((error as { stderr?: string }).stderr ?? error) };
+  }
+}
+
+const calls = () => ({
+  sts: ecr.aws.sts.calls(),
+  ecr: ecr.aws.ecr.calls() + ecr.aws.ecrPublic.calls(),
+  imds: ecr.aws.imds.calls(),
+});
+
+describe('node identity', () => {
+  it('IMDSv2 → GetAuthorizationToken: one ECR round trip plus three to IMDS; skopeo pulls with the answer', async () => {
+    const result = await ecr.run({ image: `${host}/team-a/app`, args: ['--v=10'] });
+    expect(result.verdict).toMatchObject({ valid: true, reasons: [], cacheKey: host, matchingKeys: [host] });
+    expect(result.response?.auth?.[host]?.username).toBe('AWS');
+    expect(calls()).toEqual({ sts: 0, ecr: 1, imds: 3 });
+    expect(ecr.aws.imds.calls('token')).toBe(1);
+    expect(ecr.aws.principalOf(passwordOf(result))).toBe('instance-role:eks-node');
+    // The instance credentials live 6 h, so the ECR token does too; cache until 5 min before.
+    expect(result.verdict.cacheSeconds).toBeGreaterThan(6 * 3600 - 5 * 60 - 10);
+    expect(result.verdict.cacheSeconds).toBeLessThanOrEqual(6 * 3600 - 5 * 60);
+    expect(leaks(result)).toEqual([]);
+
+    const pulled = await skopeoInspect(`${host}/team-a/app:latest`, passwordOf(result));
+    expect(pulled.output).toContain('"Name": "123456789012.dkr.ecr.us-west-2.amazonaws.com/team-a/app"');
+    expect(pulled.ok).toBe(true);
+    expect(ecr.aws.registry.calls('manifests')).toBeGreaterThan(0);
+    const refused = await skopeoInspect(`${host}/team-a/app:latest`, 'not-a-password-ecr-issued');
+    expect(refused.ok).toBe(false);
+  });
+
+  it.each([
+    {
+      name: 'static keys in the environment: no IMDS',
+      setup: () => {
+        const key = ecr.aws.staticKey('user/node');
+        return { AWS_ACCESS_KEY_ID: key.accessKeyId, AWS_SECRET_ACCESS_KEY: key.secretAccessKey };
+      },
+      principal: 'user/node',
+      imds: 0,
+    },
+    {
+      name: 'a profile in the shared credentials file (AWS_PROFILE)',
+      setup: () => {
+        const key = ecr.aws.staticKey('user/profile');
+        const dir = join(ecr.env.HOME ?? '', 'profile-test');
+        mkdirSync(dir, { recursive: true });
+        const file = join(dir, 'credentials');
+        writeFileSync(file, `[puller]\naws_access_key_id = ${key.accessKeyId}\naws_secret_access_key = ${key.secretAccessKey}\n`);
+        return { AWS_PROFILE: 'puller', AWS_SHARED_CREDENTIALS_FILE: file };
+      },
+      principal: 'user/profile',
+      imds: 0,
+    },
+    {
+      name: 'IMDS at AWS_EC2_METADATA_SERVICE_ENDPOINT',
+      setup: () => ({ AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://metadata.credkit.test' }),
+      principal: 'instance-role:eks-node',
+      imds: 3,
+    },
+  ])('$name', async ({ setup, principal, imds }) => {
+    const result = await ecr.run({ image: `${host}/team-a/app`, env: setup() });
+    expect(result.verdict.valid).toBe(true);
+    expect(ecr.aws.principalOf(passwordOf(result))).toBe(principal);
+    expect(calls()).toEqual({ sts: 0, ecr: 1, imds });
+  });
+
+  it.each([
+    { region: 'cn-north-1', image: '123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/app', api: 'api.ecr.cn-north-1.amazonaws.com.cn' },
+    { region: 'us-gov-west-1 (FIPS host, regional API as upstream)', image: '123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com/app', api: 'api.ecr.us-gov-west-1.amazonaws.com' },
+    { region: 'eusc-de-east-1', image: '123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu/app', api: 'api.ecr.eusc-de-east-1.amazonaws.eu' },
+    { region: 'us-iso-east-1', image: '123456789012.dkr.ecr.us-iso-east-1.c2s.ic.gov/app', api: 'api.ecr.us-iso-east-1.c2s.ic.gov' },
+    { region: 'dual-stack us-west-2', image: '123456789012.dkr-ecr.us-west-2.on.aws/app', api: 'api.ecr.us-west-2.amazonaws.com' },
+  ])('partition: $region', async ({ image, api }) => {
+    const result = await ecr.run({ image });
+    expect(result.verdict.valid).toBe(true);
+    expect(ecr.aws.ecr.requests.map((req) => req.host)).toEqual([api]);
+    expect(result.verdict.matchingKeys).toEqual([image.split('/')[0]]);
+  });
+
+  it('ECR Public through the node identity', async () => {
+    const result = await ecr.run({ image: 'public.ecr.aws/eks/pause:3.9' });
+    expect(result.verdict).toMatchObject({ valid: true, matchingKeys: ['public.ecr.aws'] });
+    expect(ecr.aws.ecrPublic.requests[0]?.headers.authorization).toMatch(/\/us-east-1\/ecr-public\/aws4_request/);
+    const pulled = await skopeoInspect('public.ecr.aws/eks/pause:3.9', passwordOf(result, 'public.ecr.aws'));
+    expect(pulled.ok).toBe(true);
+  });
+
+  it('AWS_ENDPOINT_URL_ECR sends GetAuthorizationToken to that endpoint', async () => {
+    const result = await ecr.run({ image: `${host}/team-a/app`, env: { AWS_ENDPOINT_URL_ECR: 'https://vpce.ecr.credkit.test' } });
+    expect(result.verdict.valid).toBe(true);
+    expect({ vpce: vpce.calls('GetAuthorizationToken'), regional: ecr.aws.ecr.calls() }).toEqual({ vpce: 1, regional: 0 });
+  });
+});
+
+describe('service account tokens', () => {
+  it('SA token → STS → ECR in two round trips; two service accounts get their own roles and repositories', async () => {
+    const tokenA = await ecr.mint('team-a', 'puller');
+    const tokenB = await ecr.mint('team-b', 'puller');
+    const runAs = (token: string, role: string) =>
+      ecr.run({
+        image: `${host}/team-a/app`,
+        serviceAccountToken: token,
+        serviceAccountAnnotations: { [ROLE_ANNOTATION]: role },
+        cacheType: 'ServiceAccount',
+        args: ['--v=10'],
+      });
+    const a = await runAs(tokenA, ROLE_A);
+    expect(a.verdict).toMatchObject({ valid: true, reasons: [], cacheKey: host, matchingKeys: [host] });
+    expect(calls()).toEqual({ sts: 1, ecr: 1, imds: 0 });
+    expect(ecr.world.proxy.count('sts.us-west-2.amazonaws.com')).toBeGreaterThanOrEqual(1);
+    const b = await runAs(tokenB, ROLE_B);
+    expect(b.verdict.valid).toBe(true);
+
+    const [passwordA, passwordB] = [passwordOf(a), passwordOf(b)];
+    expect(passwordA).not.toBe(passwordB);
+    expect(ecr.aws.principalOf(passwordA)).toBe(`assumed-role:${ROLE_A}`);
+    expect(ecr.aws.principalOf(passwordB)).toBe(`assumed-role:${ROLE_B}`);
+    expect(leaks(a, [tokenA])).toEqual([]);
+    expect(leaks(b, [tokenB])).toEqual([]);
+
+    expect((await skopeoInspect(`${host}/team-a/app:latest`, passwordA)).ok).toBe(true);
+    expect((await skopeoInspect(`${host}/team-a/app:latest`, passwordB)).ok).toBe(false);
+    expect((await skopeoInspect(`${host}/team-b/app:latest`, passwordB)).ok).toBe(true);
+  });
+
+  it('a token with no role uses the node identity and says so at the default verbosity', async () => {
+    const token = await ecr.mint('team-a', 'puller');
+    const result = await ecr.run({ image: `${host}/team-a/app`, serviceAccountToken: token, cacheType: 'ServiceAccount' });
+    expect(result.verdict.valid).toBe(true);
+    expect(result.stderr).toContain(`service account token of ${SUBJECT_A} not used`);
+    expect(calls()).toEqual({ sts: 0, ecr: 1, imds: 3 });
+    expect(leaks(result, [token])).toEqual([]);
+  });
+
+  it.each([
+    {
+      name: 'wrong audience: no call to STS',
+      token: () => ecr.mint('team-a', 'puller', { audience: 'https://kubernetes.default.svc' }),
+      role: ROLE_A,
+      exitCode: ERROR_KINDS.token,
+      says: ['this provider expects sts.amazonaws.com'],
+      calls: { sts: 0, ecr: 0, imds: 0 },
+    },
+    {
+      name: 'expired token: no call to STS',
+      token: () => ecr.mint('team-a', 'puller', { expiresInSeconds: -300 }),
+      role: ROLE_A,
+      exitCode: ERROR_KINDS.token,
+      says: ['expired'],
+      calls: { sts: 0, ecr: 0, imds: 0 },
+    },
+    {
+      name: "STS AccessDenied names the role and the token's subject",
+      token: () => ecr.mint('team-b', 'puller'),
+      role: ROLE_A,
+      exitCode: ERROR_KINDS.denied,
+      says: [`failed to assume role ${ROLE_A} for ${SUBJECT_B}`, 'AccessDenied'],
+      calls: { sts: 1, ecr: 0, imds: 0 },
+    },
+  ])('$name', async ({ token: mint, role, exitCode, says, calls: expected }) => {
+    const token = await mint();
+    const result = await ecr.run({
+      image: `${host}/team-a/app`,
+      serviceAccountToken: token,
+      serviceAccountAnnotations: { [ROLE_ANNOTATION]: role },
+      cacheType: 'ServiceAccount',
+      args: ['--v=10'],
+    });
+    expect(result.exitCode).toBe(exitCode);
+    expect(result.stdout).toBe('');
+    const errorLines = result.stderr.split('\n').filter((line) => line.startsWith('E'));
+    expect(errorLines).toHaveLength(1);
+    for (const text of says) expect(errorLines[0]).toContain(text);
+    expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(calls()).toEqual(expected);
+    expect(leaks(result, [token])).toEqual([]);
+  });
+});
+
+describe('drop-in for ecr-credential-provider', () => {
+  it.each([
+    { name: 'the historic get-credentials argument', args: ['get-credentials'], apiVersion: 'v1' },
+    { name: 'v1beta1 requests (upstream: v1 only)', args: [], apiVersion: 'v1beta1' },
+    { name: 'v1alpha1 requests', args: [], apiVersion: 'v1alpha1' },
+  ])('accepts $name', async ({ args, apiVersion }) => {
+    const result = await ecr.run({ image: `${host}/team-a/app`, args, apiVersion });
+    expect(result.verdict.valid).toBe(true);
+  });
+
+  it('answers no auth and 0s for images that are not ECR, without calling AWS', async () => {
+    const result = await ecr.run({ image: 'registry.k8s.io/pause:3.9' });
+    expect(result.exitCode).toBe(0);
+    expect(result.response).toEqual({
+      kind: 'CredentialProviderResponse',
+      apiVersion: 'credentialprovider.kubelet.k8s.io/v1',
+      cacheKeyType: 'Registry',
+      cacheDuration: '0s',
+    });
+    expect(calls()).toEqual({ sts: 0, ecr: 0, imds: 0 });
+  });
+
+  it.each([
+    { name: 'no instance profile', env: {}, fault: { status: 404, body: 'not found' }, exitCode: ERROR_KINDS.usage, says: 'no IAM instance profile' },
+    { name: 'IMDS disabled and nothing else', env: { AWS_EC2_METADATA_DISABLED: 'true' }, exitCode: ERROR_KINDS.usage, says: 'AWS_EC2_METADATA_DISABLED' },
+    { name: 'an unknown flag', env: {}, args: ['--region=us-west-2'], exitCode: ERROR_KINDS.usage, says: '--region' },
+  ])('fails clearly: $name', async ({ env, fault, args, exitCode, says }) => {
+    if (fault) ecr.aws.imds.faults.push('role', fault);
+    const result = await ecr.run({ image: `${host}/team-a/app`, env, args: args ?? [] });
+    expect(result.exitCode).toBe(exitCode);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain(says);
+  });
+
+  it('prints --help naming the env and annotation', async () => {
+    const result = await ecr.run({ image: host, args: ['--help'], stdin: '' });
+    expect(result.exitCode).toBe(0);
+    for (const text of ['AWS_ECR_ROLE_ARN', ROLE_ANNOTATION, '--require-role', 'sts.amazonaws.com']) {
+      expect(result.stdout).toContain(text);
+    }
+  });
+});
