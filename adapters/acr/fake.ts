@@ -12,10 +12,10 @@
  *   });
  */
 import type { FakeServer, FakeWorld } from '../../core/testing/index.ts';
-import { entraHandler, entraLabel, type FederatedCredentialSpec, type ServicePrincipalSpec } from './fake-entra.ts';
-import { imdsHandler, imdsLabel, type ManagedIdentitySpec } from './fake-imds.ts';
-import { type FakeRegistrySpec, type IssuedRefreshToken, registryHandler, registryLabel } from './fake-registry.ts';
-import { ACR_RESOURCE, createSigner } from './fake-tokens.ts';
+import { entraHandler, entraLabel, type FederatedCredentialSpec, type ServicePrincipalSpec } from './fake/entra.ts';
+import { imdsHandler, imdsLabel, type ManagedIdentitySpec } from './fake/imds.ts';
+import { type FakeRegistrySpec, type IssuedRefreshToken, registryHandler, registryLabel } from './fake/registry.ts';
+import { ACR_RESOURCE, createSigner } from './fake/tokens.ts';
 
 export type { FakeRegistrySpec, FederatedCredentialSpec, IssuedRefreshToken, ManagedIdentitySpec, ServicePrincipalSpec };
 

@@ -106,6 +106,6 @@ describe('chooseIdentity (upstream TestNewAcrProvider_CredentialSelection)', () 
     { name: 'no identity at all in azure.json', config: '{}', sa: undefined, error: /sets neither useManagedIdentityExtension: true nor aadClientId/ },
   ])('$name -> usage error naming the fix', ({ config, sa, error }) => {
     const target = acrTargetOf('test.azurecr.io/test:latest')!;
-    expect(() => chooseIdentity(parseAzureConfig(config), target, sa ? serviceAccount(sa) : undefined)).toThrow(error);
+    expect(() => chooseIdentity(parseAzureConfig(config), target, sa ? serviceAccount(sa as Record<string, string>) : undefined)).toThrow(error);
   });
 });

@@ -4,9 +4,9 @@
  * `msi_res_id` or `object_id`, and with none given the system-assigned identity answers (or the only
  * user-assigned one, as on a VM without a system identity). Numbers come back as strings, as IMDS does.
  */
-import type { FakeRequest, FakeResponse } from '../../core/testing/index.ts';
-import { entraAccessToken } from './fake-entra.ts';
-import type { Signer } from './fake-tokens.ts';
+import type { FakeRequest, FakeResponse } from '../../../core/testing/index.ts';
+import { entraAccessToken } from './entra.ts';
+import type { Signer } from './tokens.ts';
 
 export interface ManagedIdentitySpec {
   clientId: string;

@@ -5,8 +5,8 @@
  * blob and tag API that accepts only access tokens this registry signed for that repository.
  */
 import { createHash } from 'node:crypto';
-import type { FakeRequest, FakeResponse } from '../../core/testing/index.ts';
-import type { Signer } from './fake-tokens.ts';
+import type { FakeRequest, FakeResponse } from '../../../core/testing/index.ts';
+import type { Signer } from './tokens.ts';
 
 export const REFRESH_USERNAME = '00000000-0000-0000-0000-000000000000';
 

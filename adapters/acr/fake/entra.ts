@@ -7,8 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { decodeJwt, type JWTPayload } from 'jose';
-import type { FakeRequest, FakeResponse } from '../../core/testing/index.ts';
-import { ACR_RESOURCE, type Signer } from './fake-tokens.ts';
+import type { FakeRequest, FakeResponse } from '../../../core/testing/index.ts';
+import { ACR_RESOURCE, type Signer } from './tokens.ts';
 
 export interface FederatedCredentialSpec {
   tenantId: string;
