@@ -20,6 +20,7 @@ export const PULLER_GSA = 'puller@my-project.iam.gserviceaccount.com';
 export const NODE_SA = '1234-compute@developer.gserviceaccount.com';
 export const IMAGE = 'us-central1-docker.pkg.dev/my-project/my-repo/my-image';
 export const ENABLE = { 'iam.gke.io/enable-wi-image-pull': 'true' };
+export const ROOT_DIR = new URL('../../../', import.meta.url).pathname;
 
 export interface GarWorld {
   world: FakeWorld;
