@@ -56,7 +56,7 @@ export async function startAcrWorld(): Promise<AcrWorld> {
     subject: `system:serviceaccount:team:${serviceAccount}`,
   });
   const azure = await startFakeAzure(world, {
-    authorityHosts: ['login.microsoftonline.com', 'login.microsoftonline.us'],
+    authorityHosts: ['login.microsoftonline.com', 'login.microsoftonline.us', 'login.sovereign.test'],
     registries: [
       { loginServer: REGISTRY, geoReplicas: ['eastus'], pullers: [APP_A, APP_B, KUBELET_IDENTITY, SP_ID] },
       { loginServer: GOV_REGISTRY, pullers: [APP_A] },
