@@ -61,7 +61,7 @@ async function federatedToken(serviceAccount = 'puller'): Promise<string> {
 }
 
 describe('fake metadata server', () => {
-  it.each([
+  it.each<{ name: string; headers: Record<string, string>; status: number }>([
     { name: 'without Metadata-Flavor', headers: {}, status: 403 },
     { name: 'with the wrong flavor', headers: { 'Metadata-Flavor': 'google' }, status: 403 },
     {
