@@ -10,8 +10,8 @@ import {
   API_VERSION_V1,
   type ConfiguredProvider,
   CredkitError,
-  parseProviderArgs,
   type Provider,
+  parseProviderArgs,
   type TokenAttributes,
   tokenAttributesOf,
   validateCredentialProviderConfig,
@@ -51,7 +51,7 @@ export async function runConfigCommand(argv: string[], out: (text: string) => vo
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help) return out(CONFIG_HELP), 0;
+  if (values.help) return (out(CONFIG_HELP), 0);
   const [target] = positionals;
   if (!target) throw new CredkitError('usage', 'credkit config needs a provider: ecr, acr, gar or a module path');
   const provider = await loadProvider(target);
@@ -72,7 +72,8 @@ export async function runConfigCommand(argv: string[], out: (text: string) => vo
     defaultCacheDuration: values['default-cache-duration'] ?? provider.defaultCacheDuration ?? '0s',
   });
   const errors = validateCredentialProviderConfig([entry]);
-  if (errors.length > 0) throw new CredkitError('usage', `the generated config would stop the kubelet: ${errors.join('; ')}`);
+  if (errors.length > 0)
+    throw new CredkitError('usage', `the generated config would stop the kubelet: ${errors.join('; ')}`);
   out(render(isCloud(target) ? target : provider.name, entry, attributes, values.only));
   return 0;
 }
@@ -163,7 +164,12 @@ export function audienceRbac(name: string, audience: string): object[] {
   ];
 }
 
-function render(cloud: string, entry: ConfiguredProvider, attributes: TokenAttributes | undefined, only?: string): string {
+function render(
+  cloud: string,
+  entry: ConfiguredProvider,
+  attributes: TokenAttributes | undefined,
+  only?: string,
+): string {
   const config = { apiVersion: 'kubelet.config.k8s.io/v1', kind: 'CredentialProviderConfig', providers: [entry] };
   const header = [
     `# kubelet: --image-credential-provider-config=<this file> --image-credential-provider-bin-dir=<dir holding ${entry.name}>`,

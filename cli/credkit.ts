@@ -29,7 +29,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 async function run(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   const out = (text: string) => process.stdout.write(text);
-  if (!name || name === '--help' || name === '-h' || name === 'help') return out(HELP), name ? 0 : 2;
+  if (!name || name === '--help' || name === '-h' || name === 'help') return (out(HELP), name ? 0 : 2);
   const load = COMMANDS[name];
   if (!load) throw new CredkitError('usage', `unknown command ${JSON.stringify(name)}: see credkit --help`);
   return (await load())(rest, out);

@@ -50,7 +50,7 @@ export async function runDoctorCommand(argv: string[], out: (text: string) => vo
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help) return out(DOCTOR_HELP), 0;
+  if (values.help) return (out(DOCTOR_HELP), 0);
   if (!values.config || !values['bin-dir'] || !values.image) {
     throw new CredkitError('usage', 'credkit doctor needs --config, --bin-dir and --image: see --help');
   }
@@ -58,13 +58,23 @@ export async function runDoctorCommand(argv: string[], out: (text: string) => vo
   const providers = loadConfig(values.config, findings);
   checkBinDir(values['bin-dir'], findings);
   const token = values['token-file'] ? readFileSync(values['token-file'], 'utf8').trim() : undefined;
-  const annotations = Object.fromEntries((values.annotation ?? []).map((a) => [a.split('=')[0], a.split('=').slice(1).join('=')]));
-  const matching = providers.filter((p) => (p.matchImages ?? []).some((glob) => urlsMatch(glob, values.image as string)));
+  const annotations = Object.fromEntries(
+    (values.annotation ?? []).map((a) => [a.split('=')[0], a.split('=').slice(1).join('=')]),
+  );
+  const matching = providers.filter((p) =>
+    (p.matchImages ?? []).some((glob) => urlsMatch(glob, values.image as string)),
+  );
   if (providers.length > 0 && matching.length === 0) {
-    findings.push({ ok: false, text: `no provider's matchImages matches ${values.image}: the kubelet pulls without plugin credentials (remember: ports must match exactly and /* in a path is literal)` });
+    findings.push({
+      ok: false,
+      text: `no provider's matchImages matches ${values.image}: the kubelet pulls without plugin credentials (remember: ports must match exactly and /* in a path is literal)`,
+    });
   }
   for (const provider of matching) {
-    findings.push({ ok: true, text: `provider ${provider.name} matches ${values.image} (matchImages ${JSON.stringify(provider.matchImages)})` });
+    findings.push({
+      ok: true,
+      text: `provider ${provider.name} matches ${values.image} (matchImages ${JSON.stringify(provider.matchImages)})`,
+    });
     checkBinary(values['bin-dir'], provider, findings);
     if (token) checkToken(provider, token, findings);
     if (values.run) await runProvider(values['bin-dir'], provider, values.image, token, annotations, findings);
@@ -83,7 +93,8 @@ function loadConfig(path: string, findings: Finding[]): ConfiguredProvider[] {
   }
   const errors = validateCredentialProviderConfig(providers);
   for (const error of errors) findings.push({ ok: false, text: `config: ${error} (the kubelet will not start)` });
-  if (errors.length === 0) findings.push({ ok: true, text: `config ${path} is valid: ${providers.length} provider(s)` });
+  if (errors.length === 0)
+    findings.push({ ok: true, text: `config ${path} is valid: ${providers.length} provider(s)` });
   return providers;
 }
 
@@ -100,14 +111,20 @@ function checkBinary(dir: string, provider: ConfiguredProvider, findings: Findin
     accessSync(path, constants.X_OK);
     findings.push({ ok: true, text: `binary ${path} is executable` });
   } catch {
-    findings.push({ ok: false, text: `plugin binary executable ${path} did not exist or is not executable (the kubelet will not start): install it there or fix the provider name` });
+    findings.push({
+      ok: false,
+      text: `plugin binary executable ${path} did not exist or is not executable (the kubelet will not start): install it there or fix the provider name`,
+    });
   }
 }
 
 function checkToken(provider: ConfiguredProvider, token: string, findings: Finding[]): void {
   const expected = provider.tokenAttributes?.serviceAccountTokenAudience;
   if (!expected) {
-    findings.push({ ok: false, text: `provider ${provider.name} has no tokenAttributes: the kubelet will not send it a service account token` });
+    findings.push({
+      ok: false,
+      text: `provider ${provider.name} has no tokenAttributes: the kubelet will not send it a service account token`,
+    });
     return;
   }
   try {
@@ -140,11 +157,20 @@ async function runProvider(
     env: Object.fromEntries((provider.env ?? []).map((e) => [e.name, e.value])),
     image,
     apiVersion: provider.apiVersion ?? 'v1',
-    ...(token && provider.tokenAttributes ? { serviceAccountToken: token, serviceAccountAnnotations: annotations } : {}),
-    ...(provider.tokenAttributes?.cacheType ? { cacheType: provider.tokenAttributes.cacheType as 'Token' | 'ServiceAccount' } : {}),
+    ...(token && provider.tokenAttributes
+      ? { serviceAccountToken: token, serviceAccountAnnotations: annotations }
+      : {}),
+    ...(provider.tokenAttributes?.cacheType
+      ? { cacheType: provider.tokenAttributes.cacheType as 'Token' | 'ServiceAccount' }
+      : {}),
     ...(provider.defaultCacheDuration ? { defaultCacheDuration: provider.defaultCacheDuration } : {}),
   });
   const s = summary(result);
-  const why = s.valid ? `cached ${s.cacheSeconds}s, keys used: ${s.matchingKeys.join(', ') || 'none'}` : [...s.reasons, ...s.stderr].join(' | ');
-  findings.push({ ok: s.valid && (s.matchingKeys.length > 0 || s.auth.length === 0), text: `run ${provider.name}: ${s.valid ? 'answer accepted' : 'answer rejected'} (${why})` });
+  const why = s.valid
+    ? `cached ${s.cacheSeconds}s, keys used: ${s.matchingKeys.join(', ') || 'none'}`
+    : [...s.reasons, ...s.stderr].join(' | ');
+  findings.push({
+    ok: s.valid && (s.matchingKeys.length > 0 || s.auth.length === 0),
+    text: `run ${provider.name}: ${s.valid ? 'answer accepted' : 'answer rejected'} (${why})`,
+  });
 }

@@ -42,9 +42,10 @@ export async function runInvokeCommand(argv: string[], out: (text: string) => vo
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help) return out(INVOKE_HELP), 0;
+  if (values.help) return (out(INVOKE_HELP), 0);
   const [binary, ...args] = positionals;
-  if (!binary || !values.image) throw new CredkitError('usage', 'credkit invoke needs a binary and --image: see --help');
+  if (!binary || !values.image)
+    throw new CredkitError('usage', 'credkit invoke needs a binary and --image: see --help');
   const token = values.token ?? (values['token-file'] ? readFileSync(values['token-file'], 'utf8').trim() : undefined);
   const result = await runLikeKubelet({
     command: [resolve(binary), ...args],
@@ -62,7 +63,8 @@ export async function runInvokeCommand(argv: string[], out: (text: string) => vo
 
 function cacheType(value: string): ServiceAccountCacheType {
   const parsed = serviceAccountCacheTypeSchema.safeParse(value);
-  if (!parsed.success) throw new CredkitError('usage', `--cache-type must be ServiceAccount or Token, got ${JSON.stringify(value)}`);
+  if (!parsed.success)
+    throw new CredkitError('usage', `--cache-type must be ServiceAccount or Token, got ${JSON.stringify(value)}`);
   return parsed.data;
 }
 

@@ -78,7 +78,10 @@ function commonFlags(values: Record<string, unknown>): CommonFlags {
   try {
     timeoutMs = parseDurationMs(String(values.timeout ?? '50s'));
   } catch {
-    throw new CredkitError('usage', `--timeout must be a Go duration such as 50s, got ${JSON.stringify(values.timeout)}`);
+    throw new CredkitError(
+      'usage',
+      `--timeout must be a Go duration such as 50s, got ${JSON.stringify(values.timeout)}`,
+    );
   }
   if (timeoutMs <= 0) throw new CredkitError('usage', '--timeout must be positive');
   const tokenAudience = values['token-audience'];

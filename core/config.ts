@@ -10,10 +10,14 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseGoDuration } from './duration.ts';
 import { parseSchemelessUrl } from './image.ts';
-import { API_VERSIONS, API_VERSION_V1, SERVICE_ACCOUNT_CACHE_TYPES } from './protocol.ts';
+import { API_VERSION_V1, API_VERSIONS, SERVICE_ACCOUNT_CACHE_TYPES } from './protocol.ts';
 
 export const CONFIG_GROUP = 'kubelet.config.k8s.io';
-export const CONFIG_API_VERSIONS = [`${CONFIG_GROUP}/v1`, `${CONFIG_GROUP}/v1beta1`, `${CONFIG_GROUP}/v1alpha1`] as const;
+export const CONFIG_API_VERSIONS = [
+  `${CONFIG_GROUP}/v1`,
+  `${CONFIG_GROUP}/v1beta1`,
+  `${CONFIG_GROUP}/v1alpha1`,
+] as const;
 
 const tokenAttributesSchema = z.strictObject({
   serviceAccountTokenAudience: z.string(),
@@ -36,15 +40,30 @@ const baseProviderSchema = z.strictObject({
 const providerV1Schema = baseProviderSchema.extend({ tokenAttributes: tokenAttributesSchema.nullish() });
 
 export const credentialProviderConfigSchema = z.discriminatedUnion('apiVersion', [
-  z.strictObject({ kind: z.literal('CredentialProviderConfig'), apiVersion: z.literal(CONFIG_API_VERSIONS[0]), providers: z.array(providerV1Schema) }),
-  z.strictObject({ kind: z.literal('CredentialProviderConfig'), apiVersion: z.literal(CONFIG_API_VERSIONS[1]), providers: z.array(baseProviderSchema) }),
-  z.strictObject({ kind: z.literal('CredentialProviderConfig'), apiVersion: z.literal(CONFIG_API_VERSIONS[2]), providers: z.array(baseProviderSchema) }),
+  z.strictObject({
+    kind: z.literal('CredentialProviderConfig'),
+    apiVersion: z.literal(CONFIG_API_VERSIONS[0]),
+    providers: z.array(providerV1Schema),
+  }),
+  z.strictObject({
+    kind: z.literal('CredentialProviderConfig'),
+    apiVersion: z.literal(CONFIG_API_VERSIONS[1]),
+    providers: z.array(baseProviderSchema),
+  }),
+  z.strictObject({
+    kind: z.literal('CredentialProviderConfig'),
+    apiVersion: z.literal(CONFIG_API_VERSIONS[2]),
+    providers: z.array(baseProviderSchema),
+  }),
 ]);
 export type CredentialProviderConfig = z.infer<typeof credentialProviderConfigSchema>;
 export type ConfiguredProvider = z.infer<typeof providerV1Schema>;
 
 /** Decodes one file's text strictly, as the kubelet's universal decoder does. */
-export function decodeCredentialProviderConfig(text: string, source = 'config'): CredentialProviderConfig {
+export function decodeCredentialProviderConfig(
+  text: string,
+  source = 'config',
+): Omit<CredentialProviderConfig, 'providers'> & { providers: ConfiguredProvider[] } {
   let data: unknown;
   try {
     data = parseYaml(text, { uniqueKeys: true });
@@ -55,7 +74,10 @@ export function decodeCredentialProviderConfig(text: string, source = 'config'):
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = issue?.path.join('.') ?? '';
-    const unknown = issue?.code === 'unrecognized_keys' ? `unknown field "${[path, issue.keys[0]].filter(Boolean).join('.')}"` : undefined;
+    const unknown =
+      issue?.code === 'unrecognized_keys'
+        ? `unknown field "${[path, issue.keys[0]].filter(Boolean).join('.')}"`
+        : undefined;
     throw new Error(`${source}: strict decoding error: ${unknown ?? `${path || 'config'}: ${issue?.message}`}`);
   }
   return parsed.data;
@@ -74,7 +96,8 @@ export function readCredentialProviderConfig(path: string): ConfiguredProvider[]
   const seen = new Set<string>();
   for (const file of files) {
     for (const provider of decodeCredentialProviderConfig(readFileSync(file, 'utf8'), file).providers) {
-      if (seen.has(provider.name)) throw new Error(`duplicate provider name "${provider.name}" found in configuration file(s)`);
+      if (seen.has(provider.name))
+        throw new Error(`duplicate provider name "${provider.name}" found in configuration file(s)`);
       seen.add(provider.name);
       providers.push(provider);
     }
@@ -101,7 +124,8 @@ function validateName(name: string, seen: Set<string>): string[] {
   const errors: string[] = [];
   if (name.includes('/')) errors.push(`providers.name: Invalid value: "${name}": provider name cannot contain '/'`);
   if (name.includes(' ')) errors.push(`providers.name: Invalid value: "${name}": provider name cannot contain spaces`);
-  if (name === '.' || name === '..') errors.push(`providers.name: Invalid value: "${name}": provider name cannot be '${name}'`);
+  if (name === '.' || name === '..')
+    errors.push(`providers.name: Invalid value: "${name}": provider name cannot be '${name}'`);
   if (seen.has(name)) errors.push(`providers.name: Duplicate value: "${name}"`);
   seen.add(name);
   return errors;
@@ -112,7 +136,10 @@ function validateProvider(provider: ConfiguredProvider): string[] {
   if (!provider.apiVersion) errors.push('providers.apiVersion: Required value');
   else if (!(API_VERSIONS as readonly string[]).includes(provider.apiVersion)) {
     errors.push(
-      `providers.apiVersion: Unsupported value: "${provider.apiVersion}": supported values: ${[...API_VERSIONS].sort().map((v) => `"${v}"`).join(', ')}`,
+      `providers.apiVersion: Unsupported value: "${provider.apiVersion}": supported values: ${[...API_VERSIONS]
+        .sort()
+        .map((v) => `"${v}"`)
+        .join(', ')}`,
     );
   }
   if (!provider.matchImages || provider.matchImages.length === 0) {
@@ -122,7 +149,9 @@ function validateProvider(provider: ConfiguredProvider): string[] {
     try {
       parseSchemelessUrl(image);
     } catch (error) {
-      errors.push(`providers.matchImages: Invalid value: "${image}": match image is invalid: ${(error as Error).message}`);
+      errors.push(
+        `providers.matchImages: Invalid value: "${image}": match image is invalid: ${(error as Error).message}`,
+      );
     }
   }
   errors.push(...validateDefaultCacheDuration(provider.defaultCacheDuration));
@@ -151,9 +180,13 @@ function validateTokenAttributes(provider: ConfiguredProvider): string[] {
   }
   if (!attributes.serviceAccountTokenAudience) errors.push(`${path}.serviceAccountTokenAudience: Required value`);
   if (!attributes.cacheType) {
-    errors.push(`${path}.cacheType: Required value: cacheType is required to be set when tokenAttributes is specified. Supported values are: ServiceAccount, Token`);
+    errors.push(
+      `${path}.cacheType: Required value: cacheType is required to be set when tokenAttributes is specified. Supported values are: ServiceAccount, Token`,
+    );
   } else if (!(SERVICE_ACCOUNT_CACHE_TYPES as readonly string[]).includes(attributes.cacheType)) {
-    errors.push(`${path}.cacheType: Unsupported value: "${attributes.cacheType}": supported values: "ServiceAccount", "Token"`);
+    errors.push(
+      `${path}.cacheType: Unsupported value: "${attributes.cacheType}": supported values: "ServiceAccount", "Token"`,
+    );
   }
   if (attributes.requireServiceAccount === undefined || attributes.requireServiceAccount === null) {
     errors.push(`${path}.requireServiceAccount: Required value`);
@@ -161,12 +194,17 @@ function validateTokenAttributes(provider: ConfiguredProvider): string[] {
   const required = attributes.requiredServiceAccountAnnotationKeys ?? [];
   const optional = attributes.optionalServiceAccountAnnotationKeys ?? [];
   if (attributes.requireServiceAccount === false && required.length > 0) {
-    errors.push(`${path}.requiredServiceAccountAnnotationKeys: Forbidden: requireServiceAccount cannot be false when requiredServiceAccountAnnotationKeys is set`);
+    errors.push(
+      `${path}.requiredServiceAccountAnnotationKeys: Forbidden: requireServiceAccount cannot be false when requiredServiceAccountAnnotationKeys is set`,
+    );
   }
   errors.push(...validateAnnotationKeys(`${path}.requiredServiceAccountAnnotationKeys`, required));
   errors.push(...validateAnnotationKeys(`${path}.optionalServiceAccountAnnotationKeys`, optional));
   const both = required.filter((key) => optional.includes(key));
-  if (both.length > 0) errors.push(`${path}: Invalid value: ${JSON.stringify(both)}: annotation keys cannot be both required and optional`);
+  if (both.length > 0)
+    errors.push(
+      `${path}: Invalid value: ${JSON.stringify(both)}: annotation keys cannot be both required and optional`,
+    );
   return errors;
 }
 
@@ -176,7 +214,9 @@ function validateAnnotationKeys(path: string, keys: string[]): string[] {
   const seen = new Set<string>();
   for (const key of keys) {
     if (!isQualifiedName(key.toLowerCase())) {
-      errors.push(`${path}: Invalid value: "${key}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`);
+      errors.push(
+        `${path}: Invalid value: "${key}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`,
+      );
     }
     if (seen.has(key)) errors.push(`${path}: Duplicate value: "${key}"`);
     seen.add(key);
@@ -188,7 +228,7 @@ export function isQualifiedName(key: string): boolean {
   const parts = key.split('/');
   if (parts.length > 2) return false;
   const name = parts.at(-1) ?? '';
-  const prefix = parts.length === 2 ? parts[0] ?? '' : undefined;
+  const prefix = parts.length === 2 ? (parts[0] ?? '') : undefined;
   if (prefix !== undefined && (prefix.length === 0 || prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) return false;
   return name.length > 0 && name.length <= 63 && QUALIFIED_NAME.test(name);
 }

@@ -8,7 +8,7 @@
  * Adapters hand `http.httpsAgent` to their SDKs and use `http.request` for small calls of their own.
  */
 import { readFileSync } from 'node:fs';
-import type { Agent as HttpAgent, ClientRequest } from 'node:http';
+import type { ClientRequest, Agent as HttpAgent } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import * as net from 'node:net';

@@ -225,5 +225,5 @@ function escapeRegExp(c: string): string {
 
 /** Inside a class `-` is special too. */
 function escapeClassChar(c: string): string {
-  return c.replace(/[\\^\]\[-]/g, '\\$&');
+  return c.replace(/[\\^\][-]/g, '\\$&');
 }

@@ -3,7 +3,17 @@
  * @packageDocumentation
  */
 export { COMMON_FLAGS, type CommonFlags, helpText, parseProviderArgs } from './args.ts';
-export { cacheSeconds, type CacheHintInput, DEFAULT_SAFETY_MARGIN_SECONDS, MIN_CACHE_SECONDS } from './cache.ts';
+export { type CacheHintInput, cacheSeconds, DEFAULT_SAFETY_MARGIN_SECONDS, MIN_CACHE_SECONDS } from './cache.ts';
+export {
+  CONFIG_API_VERSIONS,
+  type ConfiguredProvider,
+  type CredentialProviderConfig,
+  credentialProviderConfigSchema,
+  decodeCredentialProviderConfig,
+  isQualifiedName,
+  readCredentialProviderConfig,
+  validateCredentialProviderConfig,
+} from './config.ts';
 export { formatGoDuration, formatSeconds, isGoDuration, parseDurationMs, parseGoDuration } from './duration.ts';
 export { CredkitError, ERROR_KINDS, type ErrorKind, isCredkitError, oneLine, toCredkitError } from './errors.ts';
 export {
@@ -17,7 +27,15 @@ export {
   proxyFor,
   trustedCAs,
 } from './http.ts';
-export { globMatch, type ImageRef, matchingAuthKeys, normaliseAuthKey, parseImage, parseSchemelessUrl, urlsMatch } from './image.ts';
+export {
+  globMatch,
+  type ImageRef,
+  matchingAuthKeys,
+  normaliseAuthKey,
+  parseImage,
+  parseSchemelessUrl,
+  urlsMatch,
+} from './image.ts';
 export { createLogger, type LogFields, type LogFormat, type Logger, type LoggerOptions } from './log.ts';
 export * from './protocol.ts';
 export {
@@ -37,15 +55,15 @@ export {
 export { Redactor } from './redact.ts';
 export {
   createDeadline,
-  type Deadline,
   DEFAULT_TIMEOUT_MS,
+  type Deadline,
   isRetryableStatus,
   type RetryOptions,
   retryAfterMs,
   sleep,
   withRetry,
 } from './retry.ts';
-export { main, MAX_REQUEST_BYTES, type ProviderIO, runProvider } from './run.ts';
+export { MAX_REQUEST_BYTES, main, type ProviderIO, runProvider } from './run.ts';
 export {
   audiences,
   checkServiceAccountToken,
@@ -55,13 +73,3 @@ export {
   serviceAccountIdentity,
   type TokenCheck,
 } from './token.ts';
-export {
-  CONFIG_API_VERSIONS,
-  type ConfiguredProvider,
-  type CredentialProviderConfig,
-  credentialProviderConfigSchema,
-  decodeCredentialProviderConfig,
-  isQualifiedName,
-  readCredentialProviderConfig,
-  validateCredentialProviderConfig,
-} from './config.ts';

@@ -89,14 +89,12 @@ export function encodeResponse(response: CredentialProviderResponse): string {
     cacheKeyType: valid.cacheKeyType,
   };
   if (valid.cacheDuration !== undefined) ordered.cacheDuration = valid.cacheDuration;
-  if (valid.auth && Object.keys(valid.auth).length > 0) {
+  const auth = valid.auth ?? {};
+  if (Object.keys(auth).length > 0) {
     ordered.auth = Object.fromEntries(
-      Object.keys(valid.auth)
-        .sort()
-        .map((key) => {
-          const { username, password } = valid.auth?.[key] as AuthConfig;
-          return [key, { username, password }];
-        }),
+      Object.entries(auth)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([key, { username, password }]) => [key, { username, password }]),
     );
   }
   return `${JSON.stringify(ordered)}\n`;

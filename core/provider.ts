@@ -21,11 +21,7 @@ export interface FlagSpec {
 }
 export type FlagSpecs = Record<string, FlagSpec>;
 export type FlagValues<F extends FlagSpecs> = {
-  [K in keyof F]?: F[K]['type'] extends 'boolean'
-    ? boolean
-    : F[K]['multiple'] extends true
-      ? string[]
-      : string;
+  [K in keyof F]?: F[K]['type'] extends 'boolean' ? boolean : F[K]['multiple'] extends true ? string[] : string;
 };
 
 /** What the provider gets for one exec. */

@@ -12,7 +12,8 @@ const MASK = '[REDACTED]';
 // Three base64url segments, the first a JOSE header (`eyJ` = base64 of `{"`).
 const JWT = /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g;
 // `Authorization: Bearer x`, `authorization=Basic x`, JSON `"authorization":"x"`.
-const AUTH_HEADER = /(authorization["']?\s*[:=]\s*["']?)(?:(?:bearer|basic|aws4-hmac-sha256)\s+)?[^"'\s,;}]+(?:[^"'\n}]*)/gi;
+const AUTH_HEADER =
+  /(authorization["']?\s*[:=]\s*["']?)(?:(?:bearer|basic|aws4-hmac-sha256)\s+)?[^"'\s,;}]+(?:[^"'\n}]*)/gi;
 // Headers, query parameters and JSON/form fields that carry credentials.
 const SECRET_FIELD =
   /((?:x-amz-security-token|x-amz-signature|signature|password|client_secret|client_assertion|subject_token|refresh_token|access_token|secretaccesskey|sessiontoken|aadclientsecret|token)["']?\s*[:=]\s*["']?)[^"'&\s,;}<]+/gi;

@@ -3,13 +3,13 @@
  * ask the provider -> cache hints -> write exactly one response. Every failure becomes one redacted
  * line on stderr, nothing on stdout, and a non-zero exit code (so the kubelet does not cache it).
  */
-import { type ParsedArgs, helpText, parseProviderArgs } from './args.ts';
+import { helpText, type ParsedArgs, parseProviderArgs } from './args.ts';
 import { cacheSeconds } from './cache.ts';
 import { formatSeconds } from './duration.ts';
 import { CredkitError, oneLine, toCredkitError } from './errors.ts';
 import { createHttp } from './http.ts';
 import { type ImageRef, normaliseAuthKey, parseImage, urlsMatch } from './image.ts';
-import { type Logger, createLogger } from './log.ts';
+import { createLogger, type Logger } from './log.ts';
 import {
   type CredentialProviderRequest,
   type CredentialProviderResponse,
@@ -50,8 +50,8 @@ export async function runProvider<F extends FlagSpecs>(provider: Provider<F>, io
       redactor,
       now: () => new Date(now()),
     });
-    if (args.common.help) return io.stdout(helpText(provider)), 0;
-    if (args.common.version) return io.stdout(`${provider.name} ${provider.version ?? '0.0.0'}\n`), 0;
+    if (args.common.help) return (io.stdout(helpText(provider)), 0);
+    if (args.common.version) return (io.stdout(`${provider.name} ${provider.version ?? '0.0.0'}\n`), 0);
 
     const request = parseRequest(await readAll(io.stdin, MAX_REQUEST_BYTES));
     redactor.add(request.serviceAccountToken);
@@ -124,7 +124,10 @@ async function answer<F extends FlagSpecs>(
     });
     run.log.v(2).info('credential issued', { image: request.image, cacheDuration: formatSeconds(seconds) });
     const auth = Object.fromEntries(
-      (credential.keys ?? [image.registry]).map((key) => [key, { username: credential.username, password: credential.password }]),
+      (credential.keys ?? [image.registry]).map((key) => [
+        key,
+        { username: credential.username, password: credential.password },
+      ]),
     );
     return { ...base, cacheKeyType, cacheDuration: formatSeconds(seconds), auth };
   } finally {
@@ -137,7 +140,10 @@ function parseRequest(text: string): CredentialProviderRequest {
   try {
     json = JSON.parse(text);
   } catch {
-    throw new CredkitError('request', 'stdin is not a JSON CredentialProviderRequest: run me from the kubelet or `credkit invoke`');
+    throw new CredkitError(
+      'request',
+      'stdin is not a JSON CredentialProviderRequest: run me from the kubelet or `credkit invoke`',
+    );
   }
   const parsed = credentialProviderRequestSchema.safeParse(json);
   if (!parsed.success) {
@@ -222,10 +228,16 @@ function checkCredential<F extends FlagSpecs>(
   }
   const keys = (credential.keys ?? [image.registry]).map(normaliseAuthKey);
   if (!keys.some((key) => urlsMatch(key, image.name))) {
-    throw new CredkitError('internal', `no auth key of ${provider.name} matches image ${image.name} under the kubelet's rules`);
+    throw new CredkitError(
+      'internal',
+      `no auth key of ${provider.name} matches image ${image.name} under the kubelet's rules`,
+    );
   }
   if (cacheKeyType === 'Registry' && !keys.some((key) => urlsMatch(key, `${image.registry}/any/other/repository`))) {
-    throw new CredkitError('internal', `no auth key covers every image on ${image.registry}, as a Registry cache entry must`);
+    throw new CredkitError(
+      'internal',
+      `no auth key covers every image on ${image.registry}, as a Registry cache entry must`,
+    );
   }
 }
 

@@ -46,7 +46,10 @@ export function decodeServiceAccountToken(token: string): ServiceAccountClaims {
   }
   const parsed = serviceAccountClaimsSchema.safeParse(payload);
   if (!parsed.success) {
-    throw new CredkitError('token', 'the service account token has no subject claim: it is not a Kubernetes service account token');
+    throw new CredkitError(
+      'token',
+      'the service account token has no subject claim: it is not a Kubernetes service account token',
+    );
   }
   return parsed.data;
 }
@@ -98,7 +101,10 @@ export function checkServiceAccountToken(claims: ServiceAccountClaims, check: To
     );
   }
   if (claims.nbf !== undefined && claims.nbf - skew > nowSeconds) {
-    throw new CredkitError('token', `the service account token of ${identity.subject} is not valid yet: check the node clock`);
+    throw new CredkitError(
+      'token',
+      `the service account token of ${identity.subject} is not valid yet: check the node clock`,
+    );
   }
   return identity;
 }

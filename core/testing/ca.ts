@@ -37,7 +37,7 @@ export async function createTestCA(name = 'credkit test CA'): Promise<TestCA> {
     name: `CN=${name}`,
     notBefore: new Date(now - DAY),
     notAfter: new Date(now + 30 * DAY),
-    keys: keys as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]["keys"],
+    keys: keys as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]['keys'],
     signingAlgorithm: ALGORITHM,
     extensions: [
       new x509.BasicConstraintsExtension(true, undefined, true),
@@ -75,10 +75,14 @@ export async function createTestCA(name = 'credkit test CA'): Promise<TestCA> {
 }
 
 function serial(): string {
-  return Buffer.from(webcrypto.getRandomValues(new Uint8Array(8))).toString('hex').replace(/^[89a-f]/, '1');
+  return Buffer.from(webcrypto.getRandomValues(new Uint8Array(8)))
+    .toString('hex')
+    .replace(/^[89a-f]/, '1');
 }
 
 function toPem(der: ArrayBuffer, label: string): string {
-  const base64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n');
+  const base64 = Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n');
   return `-----BEGIN ${label}-----\n${base64.trim()}\n-----END ${label}-----\n`;
 }

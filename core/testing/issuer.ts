@@ -90,15 +90,15 @@ export async function startFakeIssuer(options: FakeIssuerOptions = {}): Promise<
       jti: randomUUID(),
       'kubernetes.io': {
         namespace,
-        ...(mintOptions.node ? { node: { name: mintOptions.node.name, uid: mintOptions.node.uid ?? randomUUID() } } : {}),
+        ...(mintOptions.node
+          ? { node: { name: mintOptions.node.name, uid: mintOptions.node.uid ?? randomUUID() } }
+          : {}),
         pod: { name: pod.name, uid: pod.uid ?? randomUUID() },
         serviceaccount: { name, uid: mintOptions.serviceAccountUid ?? randomUUID() },
       },
       ...mintOptions.claims,
     };
-    return new SignJWT(claims)
-      .setProtectedHeader({ alg: 'RS256', kid })
-      .sign(privateKey);
+    return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid }).sign(privateKey);
   };
 
   return {

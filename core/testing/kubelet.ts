@@ -13,9 +13,9 @@ import {
   API_VERSIONS,
   type ApiVersion,
   type CredentialProviderResponse,
-  kubeletResponseSchema,
   encodeRequest,
   GROUP,
+  kubeletResponseSchema,
   type ServiceAccountCacheType,
 } from '../protocol.ts';
 
@@ -98,7 +98,12 @@ export async function runLikeKubelet(run: KubeletRun): Promise<KubeletResult> {
       stderr: '',
       durationMs: 0,
       request,
-      verdict: { valid: false, reasons: ['image not allowed by matchImages: plugin not executed'], warnings: [], matchingKeys: [] },
+      verdict: {
+        valid: false,
+        reasons: ['image not allowed by matchImages: plugin not executed'],
+        warnings: [],
+        matchingKeys: [],
+      },
     };
   }
   const exec = await execPlugin(run, run.stdin ?? request);
@@ -231,7 +236,11 @@ function cacheKeyBase(cacheKeyType: CredentialProviderResponse['cacheKeyType'], 
   return image.split('/')[0] ?? image;
 }
 
-function effectiveCacheSeconds(cacheDuration: string | undefined, fallback: string | undefined, warnings: string[]): number {
+function effectiveCacheSeconds(
+  cacheDuration: string | undefined,
+  fallback: string | undefined,
+  warnings: string[],
+): number {
   const text = cacheDuration ?? fallback ?? '0s';
   const nanos = parseGoDuration(text);
   if (nanos < 0n) {

@@ -4,7 +4,13 @@
  * real name (with a certificate from the test CA). Anything not routed is refused with 502, so a
  * test can never leak to the internet, and every CONNECT is counted per host.
  */
-import { createServer, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 
 /** Maps a requested host and port to a local port, or undefined to refuse. */
@@ -100,7 +106,13 @@ function forwardPlainHttp(
     return;
   }
   const upstream = httpRequest(
-    { host: '127.0.0.1', port: localPort, method: req.method, path: target.pathname + target.search, headers: req.headers },
+    {
+      host: '127.0.0.1',
+      port: localPort,
+      method: req.method,
+      path: target.pathname + target.search,
+      headers: req.headers,
+    },
     (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);

@@ -3,7 +3,7 @@
  * way to put fake servers behind real hostnames. `world.env` is the environment a provider binary
  * needs to reach them, as a kubelet on a proxied node would pass it.
  */
-import { type TestCA, createTestCA } from './ca.ts';
+import { createTestCA, type TestCA } from './ca.ts';
 import { type FakeIssuer, type FakeIssuerOptions, startFakeIssuer } from './issuer.ts';
 import { type ConnectProxy, startConnectProxy } from './proxy.ts';
 import { type FakeHandler, type FakeServer, type FakeServerOptions, startFakeServer } from './server.ts';
@@ -18,7 +18,11 @@ export interface FakeWorld {
    * Serves `hosts` (port 443 unless a host says `name:port`) from a new fake server behind the
    * proxy. `tls: false` makes a plain HTTP server (metadata services), still routed by the proxy.
    */
-  serve(hosts: string[], handler: FakeHandler, options?: Partial<Omit<FakeServerOptions, 'hosts' | 'handler'>> & { tls?: boolean }): Promise<FakeServer>;
+  serve(
+    hosts: string[],
+    handler: FakeHandler,
+    options?: Partial<Omit<FakeServerOptions, 'hosts' | 'handler'>> & { tls?: boolean },
+  ): Promise<FakeServer>;
   /** Routes one more host:port to an existing local port. */
   route(host: string, port: number, localPort: number): void;
   servers: FakeServer[];

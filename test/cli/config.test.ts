@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { decodeCredentialProviderConfig, validateCredentialProviderConfig } from '../../core/config.ts';
 import { CLOUDS } from '../../cli/providers.ts';
+import { decodeCredentialProviderConfig, validateCredentialProviderConfig } from '../../core/config.ts';
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../../cli/credkit.ts', import.meta.url));
@@ -13,22 +13,46 @@ const credkit = (...args: string[]) => run(process.execPath, [CLI, ...args]);
 describe('credkit config', () => {
   it.each([
     { cloud: 'ecr', args: [], audience: 'sts.amazonaws.com', annotation: 'eks.amazonaws.com/ecr-role-arn' },
-    { cloud: 'acr', args: [], audience: 'api://AzureADTokenExchange', annotation: 'kubernetes.azure.com/acr-client-id' },
-    { cloud: 'gar', args: ['--arg=--project-id=my-project', '--arg=--identity-provider=https://container.googleapis.com/v1/projects/my-project/locations/us-central1/clusters/c1'], audience: 'my-project.svc.id.goog', annotation: 'iam.gke.io/enable-wi-image-pull' },
-  ])('$cloud: a config the kubelet accepts, RBAC for the same audience', async ({ cloud, args, audience, annotation }) => {
-    expect(CLOUDS).toContain(cloud);
-    const { stdout } = await credkit('config', cloud, ...args);
-    const docs = parseAllDocuments(stdout).map((doc) => doc.toJS());
-    const [config, role, binding] = docs;
-    const providers = decodeCredentialProviderConfig(JSON.stringify(config)).providers;
-    expect(validateCredentialProviderConfig(providers)).toEqual([]);
-    expect(providers[0]?.name).toBe(`credkit-${cloud}`);
-    expect(providers[0]?.tokenAttributes).toMatchObject({ serviceAccountTokenAudience: audience, cacheType: 'ServiceAccount', requireServiceAccount: false });
-    expect(providers[0]?.tokenAttributes?.optionalServiceAccountAnnotationKeys).toContain(annotation);
-    expect(role.rules[0]).toEqual({ verbs: ['request-serviceaccounts-token-audience'], apiGroups: [''], resources: [audience] });
-    expect(binding.subjects[0].name).toBe('system:nodes');
-    expect(binding.roleRef.name).toBe(role.metadata.name);
-  });
+    {
+      cloud: 'acr',
+      args: [],
+      audience: 'api://AzureADTokenExchange',
+      annotation: 'kubernetes.azure.com/acr-client-id',
+    },
+    {
+      cloud: 'gar',
+      args: [
+        '--arg=--project-id=my-project',
+        '--arg=--identity-provider=https://container.googleapis.com/v1/projects/my-project/locations/us-central1/clusters/c1',
+      ],
+      audience: 'my-project.svc.id.goog',
+      annotation: 'iam.gke.io/enable-wi-image-pull',
+    },
+  ])(
+    '$cloud: a config the kubelet accepts, RBAC for the same audience',
+    async ({ cloud, args, audience, annotation }) => {
+      expect(CLOUDS).toContain(cloud);
+      const { stdout } = await credkit('config', cloud, ...args);
+      const docs = parseAllDocuments(stdout).map((doc) => doc.toJS());
+      const [config, role, binding] = docs;
+      const providers = decodeCredentialProviderConfig(JSON.stringify(config)).providers;
+      expect(validateCredentialProviderConfig(providers)).toEqual([]);
+      expect(providers[0]?.name).toBe(`credkit-${cloud}`);
+      expect(providers[0]?.tokenAttributes).toMatchObject({
+        serviceAccountTokenAudience: audience,
+        cacheType: 'ServiceAccount',
+        requireServiceAccount: false,
+      });
+      expect(providers[0]?.tokenAttributes?.optionalServiceAccountAnnotationKeys).toContain(annotation);
+      expect(role.rules[0]).toEqual({
+        verbs: ['request-serviceaccounts-token-audience'],
+        apiGroups: [''],
+        resources: [audience],
+      });
+      expect(binding.subjects[0].name).toBe('system:nodes');
+      expect(binding.roleRef.name).toBe(role.metadata.name);
+    },
+  );
 
   it('--token-audience moves the config and the RBAC together', async () => {
     const { stdout } = await credkit('config', 'ecr', '--token-audience=custom-aud');
@@ -45,15 +69,31 @@ describe('credkit config', () => {
   });
 
   it('takes a module made with the kit', async () => {
-    const { stdout } = await credkit('config', fileURLToPath(new URL('../fixtures/provider.ts', import.meta.url)), '--only', 'config');
+    const { stdout } = await credkit(
+      'config',
+      fileURLToPath(new URL('../fixtures/provider.ts', import.meta.url)),
+      '--only',
+      'config',
+    );
     const config = parseAllDocuments(stdout)[0]?.toJS();
-    expect(config.providers[0]).toMatchObject({ name: 'fixture-provider', tokenAttributes: { serviceAccountTokenAudience: 'fixture-audience' } });
+    expect(config.providers[0]).toMatchObject({
+      name: 'fixture-provider',
+      tokenAttributes: { serviceAccountTokenAudience: 'fixture-audience' },
+    });
   });
 
   it.each([
     { name: 'unknown command', args: ['bogus'], line: 'credkit: unknown command "bogus": see credkit --help' },
-    { name: 'missing provider', args: ['config'], line: 'credkit: credkit config needs a provider: ecr, acr, gar or a module path' },
-    { name: 'module without a provider', args: ['config', fileURLToPath(new URL('../../cli/trust.ts', import.meta.url))], line: /has no default export made with defineProvider\(\)/ },
+    {
+      name: 'missing provider',
+      args: ['config'],
+      line: 'credkit: credkit config needs a provider: ecr, acr, gar or a module path',
+    },
+    {
+      name: 'module without a provider',
+      args: ['config', fileURLToPath(new URL('../../cli/trust.ts', import.meta.url))],
+      line: /has no default export made with defineProvider\(\)/,
+    },
   ])('$name → one line, non-zero', async ({ args, line }) => {
     const error = await credkit(...args).catch((e) => e);
     expect(error.code).toBe(2);

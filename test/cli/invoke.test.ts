@@ -29,9 +29,24 @@ describe('credkit invoke', () => {
 
   it('reports what the kubelet would do, without printing the credential', async () => {
     const token = await issuer.mint({ audience: 'fixture-audience', namespace: 'ns', serviceAccount: 'sa' });
-    const { stdout } = await credkit('invoke', bin, '--image', 'registry.fixture.test/app', '--token', token, '--cache-type', 'ServiceAccount', '--json');
+    const { stdout } = await credkit(
+      'invoke',
+      bin,
+      '--image',
+      'registry.fixture.test/app',
+      '--token',
+      token,
+      '--cache-type',
+      'ServiceAccount',
+      '--json',
+    );
     const report = JSON.parse(stdout);
-    expect(report).toMatchObject({ exitCode: 0, valid: true, cacheKey: 'registry.fixture.test', matchingKeys: ['registry.fixture.test'] });
+    expect(report).toMatchObject({
+      exitCode: 0,
+      valid: true,
+      cacheKey: 'registry.fixture.test',
+      matchingKeys: ['registry.fixture.test'],
+    });
     expect(report.auth[0]).toMatchObject({ key: 'registry.fixture.test', username: 'system:serviceaccount:ns:sa' });
     expect(stdout).not.toContain(PASSWORD);
     expect(stdout).not.toContain(token);
@@ -53,7 +68,10 @@ describe('credkit doctor', () => {
   mkdirSync(binDir, { recursive: true });
   const config = (providers: object[]) => {
     const path = join(dir, `config-${Math.random().toString(36).slice(2)}.json`);
-    writeFileSync(path, JSON.stringify({ apiVersion: 'kubelet.config.k8s.io/v1', kind: 'CredentialProviderConfig', providers }));
+    writeFileSync(
+      path,
+      JSON.stringify({ apiVersion: 'kubelet.config.k8s.io/v1', kind: 'CredentialProviderConfig', providers }),
+    );
     return path;
   };
   const provider = {
@@ -61,16 +79,46 @@ describe('credkit doctor', () => {
     matchImages: ['*.fixture.test'],
     defaultCacheDuration: '0s',
     apiVersion: 'credentialprovider.kubelet.k8s.io/v1',
-    tokenAttributes: { serviceAccountTokenAudience: 'fixture-audience', cacheType: 'ServiceAccount', requireServiceAccount: false },
+    tokenAttributes: {
+      serviceAccountTokenAudience: 'fixture-audience',
+      cacheType: 'ServiceAccount',
+      requireServiceAccount: false,
+    },
   };
 
   it.each([
-    { name: 'a missing binary', providers: [provider], install: false, image: 'registry.fixture.test/app', expect: /FAIL plugin binary executable .*fixture-provider did not exist/ },
-    { name: 'an image no provider matches', providers: [provider], install: true, image: 'registry.fixture.test:5000/app', expect: /FAIL no provider's matchImages matches/ },
-    { name: 'a config the kubelet refuses', providers: [{ ...provider, tokenAttributes: { ...provider.tokenAttributes, cacheType: undefined } }], install: true, image: 'registry.fixture.test/app', expect: /FAIL config: providers\.tokenAttributes\.cacheType: Required value/ },
+    {
+      name: 'a missing binary',
+      providers: [provider],
+      install: false,
+      image: 'registry.fixture.test/app',
+      expect: /FAIL plugin binary executable .*fixture-provider did not exist/,
+    },
+    {
+      name: 'an image no provider matches',
+      providers: [provider],
+      install: true,
+      image: 'registry.fixture.test:5000/app',
+      expect: /FAIL no provider's matchImages matches/,
+    },
+    {
+      name: 'a config the kubelet refuses',
+      providers: [{ ...provider, tokenAttributes: { ...provider.tokenAttributes, cacheType: undefined } }],
+      install: true,
+      image: 'registry.fixture.test/app',
+      expect: /FAIL config: providers\.tokenAttributes\.cacheType: Required value/,
+    },
   ])('finds $name', async ({ providers, install, image, expect: finding }) => {
     if (install) installFixture(binDir);
-    const result = await credkit('doctor', '--config', config(providers), '--bin-dir', install ? binDir : join(dir, 'empty'), '--image', image);
+    const result = await credkit(
+      'doctor',
+      '--config',
+      config(providers),
+      '--bin-dir',
+      install ? binDir : join(dir, 'empty'),
+      '--image',
+      image,
+    );
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(finding);
   });
@@ -79,7 +127,18 @@ describe('credkit doctor', () => {
     installFixture(binDir);
     const tokenFile = join(dir, 'token');
     writeFileSync(tokenFile, await issuer.mint({ audience: 'fixture-audience' }));
-    const result = await credkit('doctor', '--config', config([provider]), '--bin-dir', binDir, '--image', 'registry.fixture.test/app', '--token-file', tokenFile, '--run');
+    const result = await credkit(
+      'doctor',
+      '--config',
+      config([provider]),
+      '--bin-dir',
+      binDir,
+      '--image',
+      'registry.fixture.test/app',
+      '--token-file',
+      tokenFile,
+      '--run',
+    );
     expect(result.stdout).toMatch(/ok {3}run fixture-provider: answer accepted/);
     expect(result.stdout).not.toContain(PASSWORD);
     expect(result.code ?? 0).toBe(0);

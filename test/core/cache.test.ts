@@ -10,8 +10,16 @@ describe('cacheSeconds', () => {
     { name: 'unknown expiry: do not cache', input: {}, seconds: 0 },
     { name: 'unknown expiry with a provider default', input: { unknownExpirySeconds: 120 }, seconds: 120 },
     { name: '12 h ECR token, default 5 min margin', input: { expiresAt: at(43_200) }, seconds: 42_900 },
-    { name: 'ServiceAccount cache may outlive the pod token', input: { expiresAt: at(43_200), tokenExpiresAt: tokenExp(3600), cacheType: 'ServiceAccount' as const }, seconds: 42_900 },
-    { name: 'Token cache ends before the pod token', input: { expiresAt: at(43_200), tokenExpiresAt: tokenExp(3600), cacheType: 'Token' as const }, seconds: 3300 },
+    {
+      name: 'ServiceAccount cache may outlive the pod token',
+      input: { expiresAt: at(43_200), tokenExpiresAt: tokenExp(3600), cacheType: 'ServiceAccount' as const },
+      seconds: 42_900,
+    },
+    {
+      name: 'Token cache ends before the pod token',
+      input: { expiresAt: at(43_200), tokenExpiresAt: tokenExp(3600), cacheType: 'Token' as const },
+      seconds: 3300,
+    },
     { name: 'already expired', input: { expiresAt: at(-10) }, seconds: 0 },
     { name: 'shorter than the margin', input: { expiresAt: at(200) }, seconds: 0 },
     { name: 'left over is under a minute', input: { expiresAt: at(330) }, seconds: 0 },

@@ -96,8 +96,22 @@ describe('auth keys are normalised and matched like the keyring', () => {
 
 describe('parseImage', () => {
   it.each([
-    { image: 'registry.io/a/b', registry: 'registry.io', repository: 'a/b', port: undefined, tag: undefined, digest: undefined },
-    { image: 'registry.io:5000/a/b:v1', registry: 'registry.io:5000', repository: 'a/b', port: '5000', tag: 'v1', digest: undefined },
+    {
+      image: 'registry.io/a/b',
+      registry: 'registry.io',
+      repository: 'a/b',
+      port: undefined,
+      tag: undefined,
+      digest: undefined,
+    },
+    {
+      image: 'registry.io:5000/a/b:v1',
+      registry: 'registry.io:5000',
+      repository: 'a/b',
+      port: '5000',
+      tag: 'v1',
+      digest: undefined,
+    },
     {
       image: 'registry.io:5000/a/b@sha256:abc',
       registry: 'registry.io:5000',
@@ -106,10 +120,38 @@ describe('parseImage', () => {
       tag: undefined,
       digest: 'sha256:abc',
     },
-    { image: 'docker.io/library/nginx', registry: 'docker.io', repository: 'library/nginx', port: undefined, tag: undefined, digest: undefined },
-    { image: 'nginx:1.25', registry: 'docker.io', repository: 'library/nginx', port: undefined, tag: '1.25', digest: undefined },
-    { image: 'localhost/app', registry: 'localhost', repository: 'app', port: undefined, tag: undefined, digest: undefined },
-    { image: 'localhost:5000/app:x@sha256:1', registry: 'localhost:5000', repository: 'app', port: '5000', tag: 'x', digest: 'sha256:1' },
+    {
+      image: 'docker.io/library/nginx',
+      registry: 'docker.io',
+      repository: 'library/nginx',
+      port: undefined,
+      tag: undefined,
+      digest: undefined,
+    },
+    {
+      image: 'nginx:1.25',
+      registry: 'docker.io',
+      repository: 'library/nginx',
+      port: undefined,
+      tag: '1.25',
+      digest: undefined,
+    },
+    {
+      image: 'localhost/app',
+      registry: 'localhost',
+      repository: 'app',
+      port: undefined,
+      tag: undefined,
+      digest: undefined,
+    },
+    {
+      image: 'localhost:5000/app:x@sha256:1',
+      registry: 'localhost:5000',
+      repository: 'app',
+      port: '5000',
+      tag: 'x',
+      digest: 'sha256:1',
+    },
   ])('$image', ({ image, registry, repository, port, tag, digest }) => {
     const ref = parseImage(image);
     expect(ref).toMatchObject({ registry, repository });

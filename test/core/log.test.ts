@@ -6,14 +6,30 @@ const JWT = 'eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFj
 
 describe('Redactor hides secrets by value and by shape', () => {
   it.each([
-    { name: 'registered value inside an SDK message', secret: 'hunter2-password', text: 'login failed for password hunter2-password at x' },
+    {
+      name: 'registered value inside an SDK message',
+      secret: 'hunter2-password',
+      text: 'login failed for password hunter2-password at x',
+    },
     { name: 'a JWT anywhere', secret: JWT, text: `assertion ${JWT} rejected` },
     { name: 'a JWT signature alone is not left behind', secret: 'c2lnbmF0dXJlLWJ5dGVz', text: `token=${JWT}` },
-    { name: 'Authorization header', secret: 'AKIDSECRET/2026', text: 'Authorization: AWS4-HMAC-SHA256 Credential=AKIDSECRET/2026, Signature=abcdef' },
+    {
+      name: 'Authorization header',
+      secret: 'AKIDSECRET/2026',
+      text: 'Authorization: AWS4-HMAC-SHA256 Credential=AKIDSECRET/2026, Signature=abcdef',
+    },
     { name: 'bearer in JSON', secret: 'opaque-bearer-value', text: '{"authorization":"Bearer opaque-bearer-value"}' },
     { name: 'query signature', secret: 'deadbeefcafe', text: 'GET /?X-Amz-Signature=deadbeefcafe&x=1' },
-    { name: 'form client_assertion', secret: 'assertion-value-123', text: 'client_assertion=assertion-value-123&scope=x' },
-    { name: 'STS XML credentials', secret: 'wJalrXUtnFEMI', text: '<SecretAccessKey>wJalrXUtnFEMI</SecretAccessKey><SessionToken>FQoGZXIvYXdzE</SessionToken>' },
+    {
+      name: 'form client_assertion',
+      secret: 'assertion-value-123',
+      text: 'client_assertion=assertion-value-123&scope=x',
+    },
+    {
+      name: 'STS XML credentials',
+      secret: 'wJalrXUtnFEMI',
+      text: '<SecretAccessKey>wJalrXUtnFEMI</SecretAccessKey><SessionToken>FQoGZXIvYXdzE</SessionToken>',
+    },
     { name: 'refresh_token field', secret: 'rt-value-xyz', text: '{"refresh_token":"rt-value-xyz"}' },
     { name: 'client secret field', secret: 'sp-secret-9', text: '{"aadClientSecret": "sp-secret-9"}' },
   ])('$name', ({ secret, text }) => {
@@ -33,7 +49,13 @@ describe('Redactor hides secrets by value and by shape', () => {
 describe('logger', () => {
   const capture = (verbosity: number, format: 'text' | 'json' = 'text') => {
     const lines: string[] = [];
-    const log = createLogger({ verbosity, format, name: 'credkit-test', write: (line) => lines.push(line), now: () => new Date(Date.UTC(2026, 10, 26, 16, 30, 1, 5)) });
+    const log = createLogger({
+      verbosity,
+      format,
+      name: 'credkit-test',
+      write: (line) => lines.push(line),
+      now: () => new Date(Date.UTC(2026, 10, 26, 16, 30, 1, 5)),
+    });
     return { log, lines };
   };
 

@@ -43,7 +43,13 @@ describe('withRetry', () => {
         async () => {
           throw new Error('503');
         },
-        { signal: deadline.signal, attempts: 100, baseDelayMs: 1000, maxDelayMs: 1000, retryable: () => ({ afterMs: 1000 }) },
+        {
+          signal: deadline.signal,
+          attempts: 100,
+          baseDelayMs: 1000,
+          maxDelayMs: 1000,
+          retryable: () => ({ afterMs: 1000 }),
+        },
       ),
     ).rejects.toThrow(/deadline/);
     expect(Date.now() - started).toBeLessThan(1000);

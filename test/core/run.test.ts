@@ -23,7 +23,13 @@ describe('a defineProvider provider, exec-ed like the kubelet', () => {
   it.each(['v1', 'v1beta1', 'v1alpha1'])('answers %s validly with cache hints', async (apiVersion) => {
     const result = await runLikeKubelet({ command, apiVersion, image: IMAGE, env: { FIXTURE_PASSWORD: PASSWORD } });
     expect(result.stderr).toBe('');
-    expect(result.verdict).toMatchObject({ valid: true, reasons: [], warnings: [], cacheKey: 'registry.fixture.test', matchingKeys: ['registry.fixture.test'] });
+    expect(result.verdict).toMatchObject({
+      valid: true,
+      reasons: [],
+      warnings: [],
+      cacheKey: 'registry.fixture.test',
+      matchingKeys: ['registry.fixture.test'],
+    });
     expect(result.verdict.cacheSeconds).toBeGreaterThan(3200);
     expect(result.verdict.cacheSeconds).toBeLessThanOrEqual(3300);
     expect(result.response?.apiVersion).toBe(`credentialprovider.kubelet.k8s.io/${apiVersion}`);
@@ -45,13 +51,22 @@ describe('a defineProvider provider, exec-ed like the kubelet', () => {
 
   it('keeps the port in the auth key', async () => {
     const result = await runLikeKubelet({ command, image: 'fixture.test:5000/app' });
-    expect(result.verdict).toMatchObject({ valid: true, cacheKey: 'fixture.test:5000', matchingKeys: ['fixture.test:5000'] });
+    expect(result.verdict).toMatchObject({
+      valid: true,
+      cacheKey: 'fixture.test:5000',
+      matchingKeys: ['fixture.test:5000'],
+    });
   });
 
   it('answers no auth and 0s for images it does not serve', async () => {
     const result = await runLikeKubelet({ command, image: 'docker.io/library/nginx' });
     expect(result.exitCode).toBe(0);
-    expect(result.response).toEqual({ kind: 'CredentialProviderResponse', apiVersion: 'credentialprovider.kubelet.k8s.io/v1', cacheKeyType: 'Registry', cacheDuration: '0s' });
+    expect(result.response).toEqual({
+      kind: 'CredentialProviderResponse',
+      apiVersion: 'credentialprovider.kubelet.k8s.io/v1',
+      cacheKeyType: 'Registry',
+      cacheDuration: '0s',
+    });
     expect(result.verdict.cacheSeconds).toBe(0);
   });
 
@@ -65,16 +80,65 @@ describe('a defineProvider provider, exec-ed like the kubelet', () => {
 
 describe('every failure class: exit ≠ 0, one clear line, empty stdout, no secret', () => {
   const cases = [
-    { name: 'bad JSON', stdin: '{"kind": nope', kind: 'request', line: /stdin is not a JSON CredentialProviderRequest/ },
-    { name: 'wrong kind', stdin: '{"kind":"WrongKind","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"a.fixture.test/x"}', kind: 'request', line: /kind: .*expected "CredentialProviderRequest"/ },
-    { name: 'unknown apiVersion', stdin: '{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v2","image":"a.fixture.test/x"}', kind: 'request', line: /apiVersion/ },
-    { name: 'oversize stdin', stdin: 'x'.repeat(MAX_REQUEST_BYTES + 10), kind: 'request', line: /stdin is larger than 1048576 bytes/ },
-    { name: 'expired token', mint: { audience: 'fixture-audience', expiresInSeconds: -3600 }, kind: 'token', line: /expired \d+s ago/ },
-    { name: 'wrong audience', mint: { audience: 'sts.amazonaws.com' }, kind: 'token', line: /token audience is \["sts\.amazonaws\.com"\], this provider expects fixture-audience: set tokenAttributes\.serviceAccountTokenAudience/ },
+    {
+      name: 'bad JSON',
+      stdin: '{"kind": nope',
+      kind: 'request',
+      line: /stdin is not a JSON CredentialProviderRequest/,
+    },
+    {
+      name: 'wrong kind',
+      stdin: '{"kind":"WrongKind","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"a.fixture.test/x"}',
+      kind: 'request',
+      line: /kind: .*expected "CredentialProviderRequest"/,
+    },
+    {
+      name: 'unknown apiVersion',
+      stdin:
+        '{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v2","image":"a.fixture.test/x"}',
+      kind: 'request',
+      line: /apiVersion/,
+    },
+    {
+      name: 'oversize stdin',
+      stdin: 'x'.repeat(MAX_REQUEST_BYTES + 10),
+      kind: 'request',
+      line: /stdin is larger than 1048576 bytes/,
+    },
+    {
+      name: 'expired token',
+      mint: { audience: 'fixture-audience', expiresInSeconds: -3600 },
+      kind: 'token',
+      line: /expired \d+s ago/,
+    },
+    {
+      name: 'wrong audience',
+      mint: { audience: 'sts.amazonaws.com' },
+      kind: 'token',
+      line: /token audience is \["sts\.amazonaws\.com"\], this provider expects fixture-audience: set tokenAttributes\.serviceAccountTokenAudience/,
+    },
     { name: 'adapter throws', env: { FIXTURE_MODE: 'throw' }, kind: 'internal', line: /the fixture cloud said no/ },
-    { name: 'cloud denies', env: { FIXTURE_MODE: 'denied' }, mint: { audience: 'fixture-audience' }, kind: 'denied', line: /role reader refused system:serviceaccount:default:default/ },
-    { name: 'adapter error quotes the token and password', env: { FIXTURE_MODE: 'leak' }, mint: { audience: 'fixture-audience' }, kind: 'internal', line: /upstream echoed \[REDACTED\] and password \[REDACTED\]/ },
-    { name: 'deadline', env: { FIXTURE_MODE: 'hang' }, args: ['--timeout=500ms'], kind: 'deadline', line: /no credential within the 0\.5s deadline/ },
+    {
+      name: 'cloud denies',
+      env: { FIXTURE_MODE: 'denied' },
+      mint: { audience: 'fixture-audience' },
+      kind: 'denied',
+      line: /role reader refused system:serviceaccount:default:default/,
+    },
+    {
+      name: 'adapter error quotes the token and password',
+      env: { FIXTURE_MODE: 'leak' },
+      mint: { audience: 'fixture-audience' },
+      kind: 'internal',
+      line: /upstream echoed \[REDACTED\] and password \[REDACTED\]/,
+    },
+    {
+      name: 'deadline',
+      env: { FIXTURE_MODE: 'hang' },
+      args: ['--timeout=500ms'],
+      kind: 'deadline',
+      line: /no credential within the 0\.5s deadline/,
+    },
     { name: 'bad flag', args: ['--nope'], kind: 'usage', line: /Unknown option '--nope'/ },
   ] as const;
 

@@ -12,7 +12,9 @@ afterAll(() => world.close());
 describe('fake world', () => {
   it('refuses hosts nobody serves, so tests cannot reach the internet', async () => {
     const answer = await new Promise<string>((resolve) => {
-      const socket = connect(world.proxy.port, '127.0.0.1', () => socket.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'));
+      const socket = connect(world.proxy.port, '127.0.0.1', () =>
+        socket.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'),
+      );
       socket.on('data', (data) => {
         resolve(data.toString().split('\r\n')[0] as string);
         socket.destroy();
@@ -32,7 +34,9 @@ describe('fake world', () => {
 
   it('verifies tokens like a cloud would: signature, audience, expiry', async () => {
     const good = await world.issuer.mint({ audience: 'aud-a' });
-    await expect(world.issuer.verify(good, { audience: 'aud-a' })).resolves.toMatchObject({ sub: 'system:serviceaccount:default:default' });
+    await expect(world.issuer.verify(good, { audience: 'aud-a' })).resolves.toMatchObject({
+      sub: 'system:serviceaccount:default:default',
+    });
     await expect(world.issuer.verify(good, { audience: 'aud-b' })).rejects.toThrow();
     const expired = await world.issuer.mint({ audience: 'aud-a', expiresInSeconds: -120 });
     await expect(world.issuer.verify(expired, { audience: 'aud-a' })).rejects.toThrow();
@@ -41,7 +45,9 @@ describe('fake world', () => {
   });
 
   it('counts calls and injects faults per endpoint', async () => {
-    const server = await world.serve(['api.faults.test'], () => ({ body: { ok: true } }), { label: (req) => req.url.pathname });
+    const server = await world.serve(['api.faults.test'], () => ({ body: { ok: true } }), {
+      label: (req) => req.url.pathname,
+    });
     server.faults.push('/token', { status: 429, headers: { 'retry-after': '1' } }, 2);
     const http = createHttp({ env: world.env });
     const statuses = [];
