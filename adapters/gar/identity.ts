@@ -14,7 +14,8 @@ export const ENABLE_WI_IMAGE_PULL = 'iam.gke.io/enable-wi-image-pull';
 export const GCP_SERVICE_ACCOUNT = 'iam.gke.io/gcp-service-account';
 
 export type IdentityPlan =
-  | { kind: 'node'; reason: string }
+  /** `warn`: the service account asked for something this node's config does not do. */
+  | { kind: 'node'; reason: string; warn?: boolean }
   | { kind: 'workload'; federation: Federation; subject: string; impersonate?: string };
 
 export interface PlanInput {
@@ -27,11 +28,8 @@ export interface PlanInput {
 export function planIdentity(config: GarConfig, input: PlanInput): IdentityPlan {
   const annotations = input.serviceAccount?.annotations ?? input.requestAnnotations ?? {};
   if (config.mode === 'node') {
-    const optedIn = annotations[ENABLE_WI_IMAGE_PULL] === 'true';
-    return {
-      kind: 'node',
-      reason: optedIn ? `${ENABLE_WI_IMAGE_PULL} is ignored without --identity-provider` : 'node mode',
-    };
+    if (annotations[ENABLE_WI_IMAGE_PULL] !== 'true') return { kind: 'node', reason: 'node mode' };
+    return { kind: 'node', reason: `${ENABLE_WI_IMAGE_PULL} is ignored without --identity-provider`, warn: true };
   }
   if (config.mode === 'gke' && annotations[ENABLE_WI_IMAGE_PULL] !== 'true') {
     return { kind: 'node', reason: `service account does not set ${ENABLE_WI_IMAGE_PULL}: "true"` };

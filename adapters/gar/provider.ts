@@ -70,7 +70,8 @@ async function getCredentials(ctx: GarContext): Promise<Credential> {
 /** Each path loads only its own module: a node-mode exec never parses the exchange code, and vice versa. */
 async function accessTokenFor(plan: IdentityPlan, ctx: GarContext): Promise<AccessToken> {
   if (plan.kind === 'node') {
-    ctx.log.v(2).info('using the node identity', { reason: plan.reason });
+    if (plan.warn) ctx.log.warn(`using the node identity: ${plan.reason}`);
+    else ctx.log.v(2).info('using the node identity', { reason: plan.reason });
     const { fetchNodeToken } = await import('./metadata.ts');
     return fetchNodeToken(ctx);
   }

@@ -146,6 +146,14 @@ describe('upstream TestProvide_WorkloadIdentity, through the fakes', () => {
     if (sts) expect(formOf(g.cloud.sts.requests[0]?.body ?? '').audience).toBe(sts);
   });
 
+  it('annotated without --identity-provider: the node answers, with a warning that says why', async () => {
+    const run = await runGar(g, { token: await mint('my-project.svc.id.goog'), annotations: ENABLE });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(
+      'using the node identity: iam.gke.io/enable-wi-image-pull is ignored without --identity-provider',
+    );
+  });
+
   it('annotated, STS fails (invalid_grant): one line, exit non-zero, no node fallback', async () => {
     const stranger = await startFakeIssuer();
     const forged = await stranger.mint({
