@@ -54,7 +54,9 @@ async function send(
   const config = { region: registry.region, credentials, requestHandler: handler, maxAttempts: 1 };
   if (registry.kind === 'public') {
     const { ECRPUBLICClient, GetAuthorizationTokenCommand } = await import('@aws-sdk/client-ecr-public');
-    const output = await new ECRPUBLICClient(config).send(new GetAuthorizationTokenCommand({}), { abortSignal: ctx.signal });
+    const output = await new ECRPUBLICClient(config).send(new GetAuthorizationTokenCommand({}), {
+      abortSignal: ctx.signal,
+    });
     return output.authorizationData;
   }
   const { ECRClient, GetAuthorizationTokenCommand } = await import('@aws-sdk/client-ecr');
@@ -65,7 +67,8 @@ async function send(
 function describeEcrError(error: unknown, what: string): CredkitError {
   const code = (error as Error | undefined)?.name;
   const fixes: Record<string, string> = {
-    AccessDeniedException: 'grant ecr:GetAuthorizationToken (ECR Public: also sts:GetServiceBearerToken) to this principal',
+    AccessDeniedException:
+      'grant ecr:GetAuthorizationToken (ECR Public: also sts:GetServiceBearerToken) to this principal',
     UnsupportedCommandException: 'ECR Public is served only from the aws partition (us-east-1)',
   };
   const failure = sdkFailure(error, 'denied', what);

@@ -51,12 +51,21 @@ const TRANSIENT = new Set([
   'RequestTimeout',
   'RequestTimeoutException',
   'IDPCommunicationError',
+  'IDPCommunicationErrorException', // the JS SDK's class name for STS's IDPCommunicationError
   'ServiceUnavailable',
   'ServerException',
   'InternalFailure',
   'InternalError',
 ]);
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH']);
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+]);
 
 interface SdkErrorShape {
   name?: string;

@@ -17,9 +17,7 @@ export const ROLE_SESSION_NAME = 'ecr-credential-provider';
 /** IAM role ARNs in any partition (`arn:aws:`, `arn:aws-cn:`, `arn:aws-iso-b:`...), paths allowed. */
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
-export type RoleChoice =
-  | { roleArn: string; source: 'annotation' | 'env' }
-  | { roleArn?: undefined; reason: string };
+export type RoleChoice = { roleArn: string; source: 'annotation' | 'env' } | { roleArn?: undefined; reason: string };
 
 /**
  * The role for a request carrying a service account token. Upstream's table, row for row:

@@ -32,15 +32,17 @@ export async function assumeRoleWithWebIdentity(
     RoleSessionName: ROLE_SESSION_NAME,
     WebIdentityToken: identity.token,
   });
-  let output;
-  try {
-    output = await retrying(ctx, 'STS AssumeRoleWithWebIdentity', () => sts.send(command, { abortSignal: ctx.signal }));
-  } catch (error) {
+  const output = await retrying(ctx, 'STS AssumeRoleWithWebIdentity', () =>
+    sts.send(command, { abortSignal: ctx.signal }),
+  ).catch((error: unknown) => {
     throw describeStsError(error, identity);
-  }
+  });
   const credentials = output.Credentials;
   if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken) {
-    throw new CredkitError('unavailable', `STS AssumeRoleWithWebIdentity for role ${identity.roleArn} returned no credentials`);
+    throw new CredkitError(
+      'unavailable',
+      `STS AssumeRoleWithWebIdentity for role ${identity.roleArn} returned no credentials`,
+    );
   }
   ctx.log.redactor.add(credentials.SecretAccessKey, credentials.SessionToken);
   ctx.log.v(2).info('assumed role with the service account token', {
@@ -56,20 +58,25 @@ export async function assumeRoleWithWebIdentity(
   };
 }
 
-/** STS error codes (§5.3) mapped to the error kind and the fix an operator needs. */
+/**
+ * STS error codes (§5.3) mapped to the error kind and the fix an operator needs. Keyed without the
+ * `Exception` suffix: the wire says `InvalidIdentityToken`, the JS SDK names it `InvalidIdentityTokenException`.
+ */
 const STS_FIXES: Record<string, [ErrorKind, (id: WebIdentity) => string]> = {
   AccessDenied: [
     'denied',
-    (id) => `allow ${id.subject} in the trust policy of ${id.roleArn} (sts:AssumeRoleWithWebIdentity, condition on the :sub and :aud claims)`,
+    (id) =>
+      `allow ${id.subject} in the trust policy of ${id.roleArn} (sts:AssumeRoleWithWebIdentity, condition on the :sub and :aud claims)`,
   ],
   InvalidIdentityToken: [
     'denied',
-    (id) => `create an IAM OIDC identity provider for ${id.issuer ?? "the cluster's service account issuer"} with audience sts.amazonaws.com`,
+    (id) =>
+      `create an IAM OIDC identity provider for ${id.issuer ?? "the cluster's service account issuer"} with audience sts.amazonaws.com`,
   ],
   IDPRejectedClaim: ['denied', (id) => `check the claims the trust policy of ${id.roleArn} requires`],
-  ExpiredTokenException: ['token', () => "check the node clock and the kubelet's token refresh"],
+  ExpiredToken: ['token', () => "check the node clock and the kubelet's token refresh"],
   ValidationError: ['usage', () => 'fix the role ARN in the annotation or AWS_ECR_ROLE_ARN'],
-  RegionDisabledException: [
+  RegionDisabled: [
     'usage',
     (id) => `activate STS in ${id.region} (IAM account settings) or set AWS_STS_REGIONAL_ENDPOINTS=legacy`,
   ],
@@ -82,7 +89,7 @@ const STS_FIXES: Record<string, [ErrorKind, (id: WebIdentity) => string]> = {
 export function describeStsError(error: unknown, identity: WebIdentity): CredkitError {
   const code = errorCode(error);
   const what = `failed to assume role ${identity.roleArn} for ${identity.subject}`;
-  const fix = STS_FIXES[code];
+  const fix = STS_FIXES[code.replace(/Exception$/, '')];
   if (!fix) return sdkFailure(error, 'denied', what);
   const [kind, howTo] = fix;
   return new CredkitError(kind, `${what}: ${code}: ${cloudMessage(error)}: ${howTo(identity)}`, { cause: error });

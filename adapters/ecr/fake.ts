@@ -12,8 +12,8 @@ import { imdsHandler, imdsLabel } from './fake/imds.ts';
 import { registryHandler, registryLabel } from './fake/registry.ts';
 import { stsError, stsHandler, stsLabel } from './fake/sts.ts';
 
-export { awsJsonError, ecrHandler, ecrLabel, FakeIam, stsError };
 export type { AccessKey, RoleTrust };
+export { awsJsonError, ecrHandler, ecrLabel, FakeIam, stsError };
 
 export interface FakeAwsOptions {
   /** The registry account (default 123456789012). */
@@ -66,37 +66,57 @@ export async function startFakeAws(world: FakeWorld, options: FakeAwsOptions = {
   const registryHost = (region = regions[0] ?? 'us-west-2') => `${account}.dkr.ecr.${region}.${dnsSuffix(region)}`;
   const regionFrom = (prefix: string) => (name: string) => regions.find((r) => host(prefix, r) === name);
 
-  const sts = await world.serve(['sts.amazonaws.com', ...regions.map((r) => host('sts', r))], stsHandler({
-    iam,
-    issuer: world.issuer,
-    ...(options.sessionSeconds ? { sessionSeconds: options.sessionSeconds } : {}),
-  }), { label: stsLabel, name: 'sts' });
-  const ecr = await world.serve(regions.map((r) => host('api.ecr', r)), ecrHandler({
-    iam,
-    kind: 'private',
-    regionOf: regionFrom('api.ecr'),
-    registryFor: (region) => `https://${registryHost(region)}`,
-  }), { label: ecrLabel, name: 'ecr' });
-  const ecrPublic = await world.serve(['api.ecr-public.us-east-1.amazonaws.com'], ecrHandler({
-    iam,
-    kind: 'public',
-    regionOf: (name) => (name === 'api.ecr-public.us-east-1.amazonaws.com' ? 'us-east-1' : undefined),
-    registryFor: () => 'https://public.ecr.aws',
-  }), { label: ecrLabel, name: 'ecr-public' });
-  const imds = await world.serve(['169.254.169.254'], imdsHandler({
-    iam,
-    ...(options.instanceRole !== null ? { role: options.instanceRole ?? 'eks-node' } : {}),
-  }), { label: imdsLabel, name: 'imds', tls: false });
+  const sts = await world.serve(
+    ['sts.amazonaws.com', ...regions.map((r) => host('sts', r))],
+    stsHandler({
+      iam,
+      issuer: world.issuer,
+      ...(options.sessionSeconds ? { sessionSeconds: options.sessionSeconds } : {}),
+    }),
+    { label: stsLabel, name: 'sts' },
+  );
+  const ecr = await world.serve(
+    regions.map((r) => host('api.ecr', r)),
+    ecrHandler({
+      iam,
+      kind: 'private',
+      regionOf: regionFrom('api.ecr'),
+      registryFor: (region) => `https://${registryHost(region)}`,
+    }),
+    { label: ecrLabel, name: 'ecr' },
+  );
+  const ecrPublic = await world.serve(
+    ['api.ecr-public.us-east-1.amazonaws.com'],
+    ecrHandler({
+      iam,
+      kind: 'public',
+      regionOf: (name) => (name === 'api.ecr-public.us-east-1.amazonaws.com' ? 'us-east-1' : undefined),
+      registryFor: () => 'https://public.ecr.aws',
+    }),
+    { label: ecrLabel, name: 'ecr-public' },
+  );
+  const imds = await world.serve(
+    ['169.254.169.254'],
+    imdsHandler({
+      iam,
+      ...(options.instanceRole !== null ? { role: options.instanceRole ?? 'eks-node' } : {}),
+    }),
+    { label: imdsLabel, name: 'imds', tls: false },
+  );
   const registries = regions.map((r) => registryHost(r));
-  const registry = await world.serve([...registries, 'public.ecr.aws', 'ecr-public.aws.com'], registryHandler({
-    iam,
-    scopeOf: (name) => {
-      if (name === 'public.ecr.aws' || name === 'ecr-public.aws.com') return 'public';
-      const region = regions.find((r) => registryHost(r) === name);
-      return region ? `private:${region}` : undefined;
-    },
-    ...(options.canPull ? { canPull: options.canPull } : {}),
-  }), { label: registryLabel, name: 'registry' });
+  const registry = await world.serve(
+    [...registries, 'public.ecr.aws', 'ecr-public.aws.com'],
+    registryHandler({
+      iam,
+      scopeOf: (name) => {
+        if (name === 'public.ecr.aws' || name === 'ecr-public.aws.com') return 'public';
+        const region = regions.find((r) => registryHost(r) === name);
+        return region ? `private:${region}` : undefined;
+      },
+      ...(options.canPull ? { canPull: options.canPull } : {}),
+    }),
+    { label: registryLabel, name: 'registry' },
+  );
 
   return {
     iam,

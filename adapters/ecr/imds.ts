@@ -46,31 +46,47 @@ export async function imdsCredentials(ctx: Pick<Context, 'env' | 'http' | 'log' 
   const call = async (method: string, path: string, headers: Record<string, string>) =>
     withRetry(
       async () => {
-        const res = await ctx.http.request(`${config.endpoint}${path}`, { method, headers, timeoutMs: config.timeoutMs });
+        const res = await ctx.http.request(`${config.endpoint}${path}`, {
+          method,
+          headers,
+          timeoutMs: config.timeoutMs,
+        });
         if (res.status >= 500 || res.status === 429) {
           throw new CredkitError('unavailable', `instance metadata ${path} answered HTTP ${res.status}`);
         }
         return res;
       },
-      { signal: ctx.signal, attempts: config.attempts, retryable: (e) => e instanceof CredkitError && e.kind === 'unavailable' },
+      {
+        signal: ctx.signal,
+        attempts: config.attempts,
+        retryable: (e) => e instanceof CredkitError && e.kind === 'unavailable',
+      },
     );
 
   const headers = await sessionHeaders(config, call);
   ctx.log.redactor.add(headers['x-aws-ec2-metadata-token']);
   const roles = await call('GET', ROLE_PATH, headers);
   if (roles.status === 404) {
-    throw new CredkitError('usage', 'this instance has no IAM instance profile: attach one with a role allowed ecr:GetAuthorizationToken');
+    throw new CredkitError(
+      'usage',
+      'this instance has no IAM instance profile: attach one with a role allowed ecr:GetAuthorizationToken',
+    );
   }
   expectOk(roles.status, ROLE_PATH);
   const role = roles.text.split('\n')[0]?.trim();
-  if (!role) throw new CredkitError('usage', 'the instance profile lists no role: attach a role to the instance profile');
+  if (!role)
+    throw new CredkitError('usage', 'the instance profile lists no role: attach a role to the instance profile');
 
   const answer = await call('GET', `${ROLE_PATH}${encodeURIComponent(role)}`, headers);
   expectOk(answer.status, `${ROLE_PATH}${role}`);
   return parseImdsCredentials(answer.text, role, ctx);
 }
 
-type Call = (method: string, path: string, headers: Record<string, string>) => Promise<{ status: number; text: string }>;
+type Call = (
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+) => Promise<{ status: number; text: string }>;
 
 async function sessionHeaders(config: ImdsSettings, call: Call): Promise<Record<string, string>> {
   const res = await call('PUT', TOKEN_PATH, { 'x-aws-ec2-metadata-token-ttl-seconds': TOKEN_TTL_SECONDS });
@@ -99,7 +115,10 @@ function parseImdsCredentials(text: string, role: string, ctx: Pick<Context, 'lo
     throw new CredkitError('denied', `instance metadata has no credentials for role ${role}: ${body.Code}`);
   }
   if (!body.AccessKeyId || !body.SecretAccessKey) {
-    throw new CredkitError('unavailable', `instance metadata credentials for role ${role} lack AccessKeyId or SecretAccessKey`);
+    throw new CredkitError(
+      'unavailable',
+      `instance metadata credentials for role ${role} lack AccessKeyId or SecretAccessKey`,
+    );
   }
   const expiration = body.Expiration ? new Date(body.Expiration) : undefined;
   return {

@@ -53,9 +53,13 @@ export async function nodeCredentials(
   } catch (error) {
     if (!(error instanceof CredkitError) || error.kind === 'deadline') throw error;
     // Say where the chain ended, so "cannot reach 169.254.169.254" reads as "no node identity".
-    throw new CredkitError(error.kind, `no AWS credentials for the node: instance metadata (IMDSv2): ${error.message}`, {
-      cause: error,
-    });
+    throw new CredkitError(
+      error.kind,
+      `no AWS credentials for the node: instance metadata (IMDSv2): ${error.message}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -66,9 +70,13 @@ async function tryLink(source: string, resolve: () => Promise<AwsCredentials>): 
   } catch (error) {
     if ((error as { tryNextLink?: boolean }).tryNextLink !== false && isNothingHere(error)) return undefined;
     if (error instanceof CredkitError) throw error;
-    throw new CredkitError('denied', `AWS credentials from ${source} failed: ${errorCode(error)}: ${cloudMessage(error)}`, {
-      cause: error,
-    });
+    throw new CredkitError(
+      'denied',
+      `AWS credentials from ${source} failed: ${errorCode(error)}: ${cloudMessage(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 

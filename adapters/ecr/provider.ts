@@ -4,14 +4,15 @@
  * no auth, the cache lasts as long as the token does (less a margin) instead of half of it, and
  * failures are one line with the fix.
  */
-import pkg from '../../package.json' with { type: 'json' };
+
 import { type Context, type Credential, CredkitError, defineProvider } from '../../core/index.ts';
+import pkg from '../../package.json' with { type: 'json' };
 import { getAuthorizationToken } from './authorization.ts';
 import { requestHandler } from './aws.ts';
-import { chooseRole, checkRoleArn, ROLE_ANNOTATION, ROLE_ENV, STS_AUDIENCE } from './config.ts';
+import { checkRoleArn, chooseRole, ROLE_ANNOTATION, ROLE_ENV, STS_AUDIENCE } from './config.ts';
 import { assumeRoleWithWebIdentity } from './exchange.ts';
 import { nodeCredentials } from './node-identity.ts';
-import { type EcrRegistry, ECR_MATCH_IMAGES, parseEcrHost } from './registry.ts';
+import { ECR_MATCH_IMAGES, type EcrRegistry, parseEcrHost } from './registry.ts';
 
 const FLAGS = {
   'require-role': {
@@ -62,11 +63,19 @@ async function getCredentials(ctx: EcrContext): Promise<Credential | null> {
   const { credentials, principal } = await awsIdentity(ctx, registry, handler);
   const token = await getAuthorizationToken(ctx, registry, credentials, handler, principal);
   // Key: the image's host with its port (the core's default); username is what ECR says (AWS).
-  return { username: token.username, password: token.password, ...(token.expiresAt ? { expiresAt: token.expiresAt } : {}) };
+  return {
+    username: token.username,
+    password: token.password,
+    ...(token.expiresAt ? { expiresAt: token.expiresAt } : {}),
+  };
 }
 
 /** The pod's role when a token names one, else the node's credentials (upstream's decision table, §2.1). */
-async function awsIdentity(ctx: EcrContext, registry: EcrRegistry, handler: Awaited<ReturnType<typeof requestHandler>>) {
+async function awsIdentity(
+  ctx: EcrContext,
+  registry: EcrRegistry,
+  handler: Awaited<ReturnType<typeof requestHandler>>,
+) {
   const serviceAccount = ctx.serviceAccount;
   if (serviceAccount) {
     const choice = chooseRole(serviceAccount.annotations, ctx.env);
@@ -87,7 +96,10 @@ async function awsIdentity(ctx: EcrContext, registry: EcrRegistry, handler: Awai
       return { credentials, principal: `role ${choice.roleArn} (for ${subject})` };
     }
     if (ctx.flags['require-role']) {
-      throw new CredkitError('usage', `service account ${subject} names no role (${choice.reason}): annotate it with ${ROLE_ANNOTATION}, set ${ROLE_ENV}, or drop --require-role`);
+      throw new CredkitError(
+        'usage',
+        `service account ${subject} names no role (${choice.reason}): annotate it with ${ROLE_ANNOTATION}, set ${ROLE_ENV}, or drop --require-role`,
+      );
     }
     // Upstream falls back silently (at info); said at the default verbosity so a missing annotation is visible.
     ctx.log.info(`service account token of ${subject} not used: ${choice.reason}; using the node's credentials`);

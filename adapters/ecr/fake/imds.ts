@@ -35,9 +35,14 @@ export function imdsHandler(options: ImdsOptions): (req: FakeRequest) => FakeRes
     }
     if (!sessions.has(String(req.headers['x-aws-ec2-metadata-token']))) return { status: 401, body: 'IMDSv2 required' };
     if (!options.role) return { status: 404, body: 'not found' };
-    if (req.url.pathname === ROLE_PATH) return { status: 200, headers: { 'content-type': 'text/plain' }, body: options.role };
+    if (req.url.pathname === ROLE_PATH)
+      return { status: 200, headers: { 'content-type': 'text/plain' }, body: options.role };
     if (req.url.pathname !== `${ROLE_PATH}${options.role}`) return { status: 404, body: 'not found' };
-    const key = options.iam.mintKey(`instance-role:${options.role}`, { temporary: true, lifetimeMs: INSTANCE_CREDENTIAL_MS, now });
+    const key = options.iam.mintKey(`instance-role:${options.role}`, {
+      temporary: true,
+      lifetimeMs: INSTANCE_CREDENTIAL_MS,
+      now,
+    });
     return {
       status: 200,
       headers: { 'content-type': 'text/plain' },

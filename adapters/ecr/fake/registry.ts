@@ -48,7 +48,10 @@ export function registryHandler(options: RegistryOptions): (req: FakeRequest) =>
     if (!match) return { status: 404, body: errors('NAME_UNKNOWN', 'not found') };
     const [, repository = '', kind, ref] = match;
     if (options.canPull && !options.canPull(grant.principal, repository)) {
-      return { status: 403, body: errors('DENIED', `User: ${grant.principal} is not authorized to pull ${repository}`) };
+      return {
+        status: 403,
+        body: errors('DENIED', `User: ${grant.principal} is not authorized to pull ${repository}`),
+      };
     }
     const head = req.method === 'HEAD';
     if (kind === 'tags') return { status: 200, body: { name: repository, tags: ['latest', '1.0'] } };
@@ -56,7 +59,8 @@ export function registryHandler(options: RegistryOptions): (req: FakeRequest) =>
       const headers = { 'content-type': MANIFEST_TYPE, 'docker-content-digest': MANIFEST_DIGEST };
       return { status: 200, headers, body: head ? '' : MANIFEST };
     }
-    if (ref === CONFIG_DIGEST) return { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: head ? '' : CONFIG };
+    if (ref === CONFIG_DIGEST)
+      return { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: head ? '' : CONFIG };
     return { status: 404, body: errors('BLOB_UNKNOWN', 'blob unknown') };
   };
 }

@@ -16,7 +16,8 @@ export interface SigV4Expectation {
 
 export type SigV4Result = { ok: true; key: AccessKey } | { ok: false; status: number; code: string; message: string };
 
-const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
+const AUTH =
+  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
 /** AWS refuses requests whose X-Amz-Date is more than 15 minutes off. */
 const MAX_SKEW_MS = 15 * 60 * 1000;
 
@@ -27,7 +28,11 @@ export function verifySigV4(req: FakeRequest, iam: FakeIam, expect: SigV4Expecta
   const key = iam.keys.get(keyId);
   if (!key) return deny(400, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
   if (region !== expect.region || service !== expect.service) {
-    return deny(403, 'InvalidSignatureException', `Credential should be scoped to a valid region and service: ${expect.region}/${expect.service}`);
+    return deny(
+      403,
+      'InvalidSignatureException',
+      `Credential should be scoped to a valid region and service: ${expect.region}/${expect.service}`,
+    );
   }
   const amzDate = header(req, 'x-amz-date') ?? '';
   const now = expect.now ?? Date.now();
@@ -55,7 +60,11 @@ export function verifySigV4(req: FakeRequest, iam: FakeIam, expect: SigV4Expecta
   );
   const expected = hmac(signingKey, stringToSign).toString('hex');
   if (!timingSafeEqual(Buffer.from(expected), Buffer.from(signature))) {
-    return deny(403, 'InvalidSignatureException', 'The request signature we calculated does not match the signature you provided.');
+    return deny(
+      403,
+      'InvalidSignatureException',
+      'The request signature we calculated does not match the signature you provided.',
+    );
   }
   return { ok: true, key };
 }
@@ -67,7 +76,10 @@ function canonicalRequest(req: FakeRequest, signed: string[]): string {
     .join('&');
   const headers = signed.map((name) => `${name}:${(header(req, name) ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
   const payloadHash = header(req, 'x-amz-content-sha256') ?? sha256(req.body);
-  const path = req.url.pathname.split('/').map((s) => encode(decodeURIComponent(s))).join('/');
+  const path = req.url.pathname
+    .split('/')
+    .map((s) => encode(decodeURIComponent(s)))
+    .join('/');
   return [req.method, path || '/', query, headers, signed.join(';'), payloadHash].join('\n');
 }
 

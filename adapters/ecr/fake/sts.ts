@@ -25,13 +25,19 @@ export function stsLabel(req: FakeRequest): string {
 export function stsHandler(options: StsOptions): (req: FakeRequest) => Promise<FakeResponse> {
   return async (req) => {
     const form = new URLSearchParams(req.body);
-    if (req.method !== 'POST' || form.get('Version') !== '2011-06-15') return stsError(400, 'InvalidAction', 'Could not find operation');
-    if (form.get('Action') !== 'AssumeRoleWithWebIdentity') return stsError(400, 'InvalidAction', `Could not find operation ${form.get('Action')}`);
+    if (req.method !== 'POST' || form.get('Version') !== '2011-06-15')
+      return stsError(400, 'InvalidAction', 'Could not find operation');
+    if (form.get('Action') !== 'AssumeRoleWithWebIdentity')
+      return stsError(400, 'InvalidAction', `Could not find operation ${form.get('Action')}`);
     const roleArn = form.get('RoleArn') ?? '';
     const sessionName = form.get('RoleSessionName') ?? '';
     const token = form.get('WebIdentityToken') ?? '';
     if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(roleArn) || !/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
-      return stsError(400, 'ValidationError', '1 validation error detected: RoleArn or RoleSessionName failed to satisfy constraint');
+      return stsError(
+        400,
+        'ValidationError',
+        '1 validation error detected: RoleArn or RoleSessionName failed to satisfy constraint',
+      );
     }
     const trust = options.iam.roles.get(roleArn);
     let claims: Record<string, unknown>;
@@ -41,14 +47,16 @@ export function stsHandler(options: StsOptions): (req: FakeRequest) => Promise<F
       return tokenError(error as { code?: string; claim?: string });
     }
     const subject = String(claims.sub);
-    if (!trust || !trust.subjects.includes(subject)) {
+    if (!trust?.subjects.includes(subject)) {
       return stsError(403, 'AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity');
     }
     const now = options.now?.() ?? Date.now();
     const seconds = Number(form.get('DurationSeconds')) || options.sessionSeconds || SESSION_SECONDS;
     const key = options.iam.mintKey(`assumed-role:${roleArn}`, { temporary: true, lifetimeMs: seconds * 1000, now });
     const role = roleArn.split('/').pop();
-    return xml(200, `<AssumeRoleWithWebIdentityResponse xmlns="${NS}">
+    return xml(
+      200,
+      `<AssumeRoleWithWebIdentityResponse xmlns="${NS}">
   <AssumeRoleWithWebIdentityResult>
     <SubjectFromWebIdentityToken>${subject}</SubjectFromWebIdentityToken>
     <Audience>${trust.audience ?? 'sts.amazonaws.com'}</Audience>
@@ -65,23 +73,33 @@ export function stsHandler(options: StsOptions): (req: FakeRequest) => Promise<F
     <Provider>${String(claims.iss)}</Provider>
   </AssumeRoleWithWebIdentityResult>
   <ResponseMetadata><RequestId>${crypto.randomUUID()}</RequestId></ResponseMetadata>
-</AssumeRoleWithWebIdentityResponse>`);
+</AssumeRoleWithWebIdentityResponse>`,
+    );
   };
 }
 
 /** jose's verification failures, as STS words them. */
 function tokenError(error: { code?: string; claim?: string }): FakeResponse {
-  if (error.code === 'ERR_JWT_EXPIRED') return stsError(400, 'ExpiredTokenException', 'Token expired: current date/time must be before the expiration date/time');
+  if (error.code === 'ERR_JWT_EXPIRED')
+    return stsError(
+      400,
+      'ExpiredTokenException',
+      'Token expired: current date/time must be before the expiration date/time',
+    );
   if (error.claim === 'aud') return stsError(400, 'InvalidIdentityToken', 'Incorrect token audience');
-  if (error.claim === 'iss') return stsError(400, 'InvalidIdentityToken', 'No OpenIDConnect provider found in your account for this issuer');
+  if (error.claim === 'iss')
+    return stsError(400, 'InvalidIdentityToken', 'No OpenIDConnect provider found in your account for this issuer');
   return stsError(400, 'InvalidIdentityToken', "Couldn't verify the token's signature with the provider's keys");
 }
 
 export function stsError(status: number, code: string, message: string): FakeResponse {
-  return xml(status, `<ErrorResponse xmlns="${NS}">
+  return xml(
+    status,
+    `<ErrorResponse xmlns="${NS}">
   <Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error>
   <RequestId>${crypto.randomUUID()}</RequestId>
-</ErrorResponse>`);
+</ErrorResponse>`,
+  );
 }
 
 function xml(status: number, body: string): FakeResponse {

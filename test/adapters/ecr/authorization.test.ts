@@ -3,8 +3,8 @@
  * rows and research/aws-ecr.md §1.7, §3.9), and how SDK errors are sorted into retry / fail.
  */
 import { describe, expect, it } from 'vitest';
-import { describeStsError } from '../../../adapters/ecr/exchange.ts';
 import { isTransient } from '../../../adapters/ecr/aws.ts';
+import { describeStsError } from '../../../adapters/ecr/exchange.ts';
 import { decodeAuthorizationToken } from '../../../adapters/ecr/index.ts';
 import { CredkitError } from '../../../core/index.ts';
 
@@ -17,16 +17,33 @@ describe('decodeAuthorizationToken', () => {
     { name: 'split on the first colon only', token: b64('AWS:pa:ss'), username: 'AWS', password: 'pa:ss' },
     { name: 'empty password accepted', token: b64('AWS:'), username: 'AWS', password: '' },
     { name: 'empty username accepted', token: b64(':pw'), username: '', password: 'pw' },
-    { name: 'CR/LF skipped, as Go does', token: `${b64('AWS:secret').slice(0, 4)}\r\n${b64('AWS:secret').slice(4)}`, username: 'AWS', password: 'secret' },
+    {
+      name: 'CR/LF skipped, as Go does',
+      token: `${b64('AWS:secret').slice(0, 4)}\r\n${b64('AWS:secret').slice(4)}`,
+      username: 'AWS',
+      password: 'secret',
+    },
   ])('$name', ({ token, username, password }) => {
     expect(decodeAuthorizationToken(token)).toEqual({ username, password });
   });
 
   it.each([
-    { name: 'no colon (upstream "invalid authorization token")', token: b64('foo'), message: 'error parsing username and password from authorization token' },
+    {
+      name: 'no colon (upstream "invalid authorization token")',
+      token: b64('foo'),
+      message: 'error parsing username and password from authorization token',
+    },
     { name: 'not base64', token: 'QVdT%OnBhc3M=', message: 'illegal base64 data at input byte 4' },
-    { name: 'URL-safe alphabet (Go StdEncoding refuses)', token: 'QVdT-_pw', message: 'illegal base64 data at input byte 4' },
-    { name: 'missing padding (Go StdEncoding refuses)', token: 'QVdTOnBhc3M', message: 'illegal base64 data (length or padding)' },
+    {
+      name: 'URL-safe alphabet (Go StdEncoding refuses)',
+      token: 'QVdT-_pw',
+      message: 'illegal base64 data at input byte 4',
+    },
+    {
+      name: 'missing padding (Go StdEncoding refuses)',
+      token: 'QVdTOnBhc3M',
+      message: 'illegal base64 data (length or padding)',
+    },
   ])('refuses $name', ({ token, message }) => {
     expect(() => decodeAuthorizationToken(token)).toThrow(message);
   });
@@ -53,8 +70,17 @@ describe('isTransient (retry or fail)', () => {
     { name: 'unknown 503', error: sdkError('Unknown', 503), retry: true },
     { name: 'HTTP 429', error: sdkError('Unknown', 429), retry: true },
     { name: 'STS IDPCommunicationError', error: sdkError('IDPCommunicationError', 400), retry: true },
+    {
+      name: 'STS IDPCommunicationErrorException (SDK class)',
+      error: sdkError('IDPCommunicationErrorException', 400),
+      retry: true,
+    },
     { name: 'request timeout', error: sdkError('TimeoutError'), retry: true },
-    { name: 'connection reset', error: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), retry: true },
+    {
+      name: 'connection reset',
+      error: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+      retry: true,
+    },
     { name: 'core network error', error: new CredkitError('unavailable', 'cannot reach x'), retry: true },
     { name: 'AccessDeniedException', error: sdkError('AccessDeniedException', 400), retry: false },
     { name: 'STS AccessDenied', error: sdkError('AccessDenied', 403), retry: false },
@@ -75,17 +101,64 @@ describe('describeStsError (upstream "failed to assume role: <err>", plus who an
     region: 'us-west-2',
   };
   it.each([
-    { name: 'AccessDenied', code: 'AccessDenied', status: 403, kind: 'denied', fix: 'trust policy of arn:aws:iam::123456789012:role/puller' },
-    { name: 'InvalidIdentityToken', code: 'InvalidIdentityToken', status: 400, kind: 'denied', fix: 'IAM OIDC identity provider for https://oidc.eks.us-west-2.amazonaws.com/id/ABC' },
+    {
+      name: 'AccessDenied',
+      code: 'AccessDenied',
+      status: 403,
+      kind: 'denied',
+      fix: 'trust policy of arn:aws:iam::123456789012:role/puller',
+    },
+    {
+      name: 'InvalidIdentityToken (wire code)',
+      code: 'InvalidIdentityToken',
+      status: 400,
+      kind: 'denied',
+      fix: 'IAM OIDC identity provider for https://oidc.eks.us-west-2.amazonaws.com/id/ABC',
+    },
+    {
+      name: 'InvalidIdentityTokenException (JS SDK class name)',
+      code: 'InvalidIdentityTokenException',
+      status: 400,
+      kind: 'denied',
+      fix: 'IAM OIDC identity provider for https://oidc.eks.us-west-2.amazonaws.com/id/ABC',
+    },
     { name: 'ExpiredTokenException', code: 'ExpiredTokenException', status: 400, kind: 'token', fix: 'node clock' },
     { name: 'ValidationError', code: 'ValidationError', status: 400, kind: 'usage', fix: 'fix the role ARN' },
-    { name: 'RegionDisabledException', code: 'RegionDisabledException', status: 403, kind: 'usage', fix: 'activate STS in us-west-2' },
+    {
+      name: 'RegionDisabledException',
+      code: 'RegionDisabledException',
+      status: 403,
+      kind: 'usage',
+      fix: 'activate STS in us-west-2',
+    },
+    {
+      name: 'IDPRejectedClaimException',
+      code: 'IDPRejectedClaimException',
+      status: 403,
+      kind: 'denied',
+      fix: 'claims the trust policy',
+    },
+    {
+      name: 'IDPCommunicationErrorException after retries',
+      code: 'IDPCommunicationErrorException',
+      status: 400,
+      kind: 'unavailable',
+      fix: 'IDPCommunicationError',
+    },
     { name: 'throttled to the end', code: 'Throttling', status: 400, kind: 'unavailable', fix: 'Throttling' },
-    { name: 'anything else', code: 'MalformedPolicyDocument', status: 400, kind: 'denied', fix: 'MalformedPolicyDocument' },
+    {
+      name: 'anything else',
+      code: 'MalformedPolicyDocument',
+      status: 400,
+      kind: 'denied',
+      fix: 'MalformedPolicyDocument',
+    },
   ])('$name → $kind', ({ code, status, kind, fix }) => {
     const error = describeStsError(sdkError(code, status, 'the cloud message'), identity);
     expect(error.kind).toBe(kind);
-    expect(error.message).toMatch(/^failed to assume role arn:aws:iam::123456789012:role\/puller for system:serviceaccount:team-a:puller: /);
+    expect(error.message).toMatch(
+      /^failed to assume role arn:aws:iam::123456789012:role\/puller for system:serviceaccount:team-a:puller: /,
+    );
     expect(error.message).toContain('the cloud message');
     expect(error.message).toContain(fix);
     expect(error.message).not.toContain(identity.token);

@@ -12,16 +12,50 @@ const FROM_ENV = 'arn:aws:iam::123456789012:role/from-env';
 
 describe('chooseRole (upstream buildCredentialsProvider)', () => {
   it.each([
-    { name: 'annotation', annotations: { [ROLE_ANNOTATION]: ANNOTATED }, env: {}, role: ANNOTATED, source: 'annotation' },
-    { name: 'annotation wins over env', annotations: { [ROLE_ANNOTATION]: ANNOTATED }, env: { AWS_ECR_ROLE_ARN: FROM_ENV }, role: ANNOTATED, source: 'annotation' },
-    { name: 'env when the annotation key is absent', annotations: {}, env: { AWS_ECR_ROLE_ARN: FROM_ENV }, role: FROM_ENV, source: 'env' },
-    { name: 'empty annotation hides env (key present)', annotations: { [ROLE_ANNOTATION]: '' }, env: { AWS_ECR_ROLE_ARN: FROM_ENV }, role: undefined },
+    {
+      name: 'annotation',
+      annotations: { [ROLE_ANNOTATION]: ANNOTATED },
+      env: {},
+      role: ANNOTATED,
+      source: 'annotation',
+    },
+    {
+      name: 'annotation wins over env',
+      annotations: { [ROLE_ANNOTATION]: ANNOTATED },
+      env: { AWS_ECR_ROLE_ARN: FROM_ENV },
+      role: ANNOTATED,
+      source: 'annotation',
+    },
+    {
+      name: 'env when the annotation key is absent',
+      annotations: {},
+      env: { AWS_ECR_ROLE_ARN: FROM_ENV },
+      role: FROM_ENV,
+      source: 'env',
+    },
+    {
+      name: 'empty annotation hides env (key present)',
+      annotations: { [ROLE_ANNOTATION]: '' },
+      env: { AWS_ECR_ROLE_ARN: FROM_ENV },
+      role: undefined,
+    },
     { name: 'neither (upstream "no arn provided")', annotations: {}, env: {}, role: undefined },
     { name: 'empty env', annotations: {}, env: { AWS_ECR_ROLE_ARN: '' }, role: undefined },
-    { name: "IRSA's role-arn is not ours", annotations: { 'eks.amazonaws.com/role-arn': ANNOTATED }, env: {}, role: undefined },
-    { name: 'surrounding blanks are trimmed', annotations: { [ROLE_ANNOTATION]: ` ${ANNOTATED}\n` }, env: {}, role: ANNOTATED, source: 'annotation' },
+    {
+      name: "IRSA's role-arn is not ours",
+      annotations: { 'eks.amazonaws.com/role-arn': ANNOTATED },
+      env: {},
+      role: undefined,
+    },
+    {
+      name: 'surrounding blanks are trimmed',
+      annotations: { [ROLE_ANNOTATION]: ` ${ANNOTATED}\n` },
+      env: {},
+      role: ANNOTATED,
+      source: 'annotation',
+    },
   ])('$name', ({ annotations, env, role, source }) => {
-    const choice = chooseRole(annotations, env);
+    const choice = chooseRole(annotations as Record<string, string>, env);
     expect(choice.roleArn).toBe(role);
     if (source) expect(choice).toMatchObject({ source });
     else expect(choice).toHaveProperty('reason');
@@ -40,10 +74,25 @@ describe('checkRoleArn', () => {
   });
 
   it.each([
-    { name: 'not an ARN', arn: 'puller', source: 'annotation' as const, says: 'annotation eks.amazonaws.com/ecr-role-arn of system:serviceaccount:a:b' },
-    { name: 'a user, not a role', arn: 'arn:aws:iam::123456789012:user/bob', source: 'env' as const, says: 'env AWS_ECR_ROLE_ARN' },
+    {
+      name: 'not an ARN',
+      arn: 'puller',
+      source: 'annotation' as const,
+      says: 'annotation eks.amazonaws.com/ecr-role-arn of system:serviceaccount:a:b',
+    },
+    {
+      name: 'a user, not a role',
+      arn: 'arn:aws:iam::123456789012:user/bob',
+      source: 'env' as const,
+      says: 'env AWS_ECR_ROLE_ARN',
+    },
     { name: 'short account', arn: 'arn:aws:iam::1234:role/x', source: 'env' as const, says: 'env AWS_ECR_ROLE_ARN' },
-    { name: 'upstream test placeholder', arn: 'arn:expected', source: 'annotation' as const, says: 'not an IAM role ARN' },
+    {
+      name: 'upstream test placeholder',
+      arn: 'arn:expected',
+      source: 'annotation' as const,
+      says: 'not an IAM role ARN',
+    },
   ])('refuses $name with a usage error naming where it came from', ({ arn, source, says }) => {
     let error: unknown;
     try {

@@ -11,9 +11,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ecrHandler, ecrLabel } from '../../../adapters/ecr/fake.ts';
 import { ROLE_ANNOTATION } from '../../../adapters/ecr/index.ts';
 import { ERROR_KINDS } from '../../../core/index.ts';
-import type { KubeletResult } from '../../../core/testing/index.ts';
-import type { FakeServer } from '../../../core/testing/index.ts';
-import { type EcrWorld, ROLE_A, ROLE_B, startEcrWorld, SUBJECT_A, SUBJECT_B } from './world.ts';
+import type { FakeServer, KubeletResult } from '../../../core/testing/index.ts';
+import { type EcrWorld, ROLE_A, ROLE_B, SUBJECT_A, SUBJECT_B, startEcrWorld } from './world.ts';
 
 const REGIONS = ['us-west-2', 'us-east-1', 'cn-north-1', 'us-gov-west-1', 'eusc-de-east-1', 'us-iso-east-1'];
 let ecr: EcrWorld;
@@ -34,7 +33,12 @@ beforeAll(async () => {
   // A VPC endpoint name for ECR, for AWS_ENDPOINT_URL_ECR.
   vpce = await ecr.world.serve(
     ['vpce.ecr.credkit.test'],
-    ecrHandler({ iam: ecr.aws.iam, kind: 'private', regionOf: () => 'us-west-2', registryFor: () => `https://${host}` }),
+    ecrHandler({
+      iam: ecr.aws.iam,
+      kind: 'private',
+      regionOf: () => 'us-west-2',
+      registryFor: () => `https://${host}`,
+    }),
     { label: ecrLabel, name: 'ecr-vpce' },
   );
   ecr.world.route('metadata.credkit.test', 80, ecr.aws.imds.port);
@@ -121,7 +125,10 @@ describe('node identity', () => {
         const dir = join(ecr.env.HOME ?? '', 'profile-test');
         mkdirSync(dir, { recursive: true });
         const file = join(dir, 'credentials');
-        writeFileSync(file, `[puller]\naws_access_key_id = ${key.accessKeyId}\naws_secret_access_key = ${key.secretAccessKey}\n`);
+        writeFileSync(
+          file,
+          `[puller]\naws_access_key_id = ${key.accessKeyId}\naws_secret_access_key = ${key.secretAccessKey}\n`,
+        );
         return { AWS_PROFILE: 'puller', AWS_SHARED_CREDENTIALS_FILE: file };
       },
       principal: 'user/profile',
@@ -141,11 +148,31 @@ describe('node identity', () => {
   });
 
   it.each([
-    { region: 'cn-north-1', image: '123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/app', api: 'api.ecr.cn-north-1.amazonaws.com.cn' },
-    { region: 'us-gov-west-1 (FIPS host, regional API as upstream)', image: '123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com/app', api: 'api.ecr.us-gov-west-1.amazonaws.com' },
-    { region: 'eusc-de-east-1', image: '123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu/app', api: 'api.ecr.eusc-de-east-1.amazonaws.eu' },
-    { region: 'us-iso-east-1', image: '123456789012.dkr.ecr.us-iso-east-1.c2s.ic.gov/app', api: 'api.ecr.us-iso-east-1.c2s.ic.gov' },
-    { region: 'dual-stack us-west-2', image: '123456789012.dkr-ecr.us-west-2.on.aws/app', api: 'api.ecr.us-west-2.amazonaws.com' },
+    {
+      region: 'cn-north-1',
+      image: '123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/app',
+      api: 'api.ecr.cn-north-1.amazonaws.com.cn',
+    },
+    {
+      region: 'us-gov-west-1 (FIPS host, regional API as upstream)',
+      image: '123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com/app',
+      api: 'api.ecr.us-gov-west-1.amazonaws.com',
+    },
+    {
+      region: 'eusc-de-east-1',
+      image: '123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu/app',
+      api: 'api.ecr.eusc-de-east-1.amazonaws.eu',
+    },
+    {
+      region: 'us-iso-east-1',
+      image: '123456789012.dkr.ecr.us-iso-east-1.c2s.ic.gov/app',
+      api: 'api.ecr.us-iso-east-1.c2s.ic.gov',
+    },
+    {
+      region: 'dual-stack us-west-2',
+      image: '123456789012.dkr-ecr.us-west-2.on.aws/app',
+      api: 'api.ecr.us-west-2.amazonaws.com',
+    },
   ])('partition: $region', async ({ image, api }) => {
     const result = await ecr.run({ image });
     expect(result.verdict.valid).toBe(true);
@@ -162,9 +189,15 @@ describe('node identity', () => {
   });
 
   it('AWS_ENDPOINT_URL_ECR sends GetAuthorizationToken to that endpoint', async () => {
-    const result = await ecr.run({ image: `${host}/team-a/app`, env: { AWS_ENDPOINT_URL_ECR: 'https://vpce.ecr.credkit.test' } });
+    const result = await ecr.run({
+      image: `${host}/team-a/app`,
+      env: { AWS_ENDPOINT_URL_ECR: 'https://vpce.ecr.credkit.test' },
+    });
     expect(result.verdict.valid).toBe(true);
-    expect({ vpce: vpce.calls('GetAuthorizationToken'), regional: ecr.aws.ecr.calls() }).toEqual({ vpce: 1, regional: 0 });
+    expect({ vpce: vpce.calls('GetAuthorizationToken'), regional: ecr.aws.ecr.calls() }).toEqual({
+      vpce: 1,
+      regional: 0,
+    });
   });
 });
 
@@ -201,7 +234,11 @@ describe('service account tokens', () => {
 
   it('a token with no role uses the node identity and says so at the default verbosity', async () => {
     const token = await ecr.mint('team-a', 'puller');
-    const result = await ecr.run({ image: `${host}/team-a/app`, serviceAccountToken: token, cacheType: 'ServiceAccount' });
+    const result = await ecr.run({
+      image: `${host}/team-a/app`,
+      serviceAccountToken: token,
+      cacheType: 'ServiceAccount',
+    });
     expect(result.verdict.valid).toBe(true);
     expect(result.stderr).toContain(`service account token of ${SUBJECT_A} not used`);
     expect(calls()).toEqual({ sts: 0, ecr: 1, imds: 3 });
@@ -276,12 +313,23 @@ describe('drop-in for ecr-credential-provider', () => {
   });
 
   it.each([
-    { name: 'no instance profile', env: {}, fault: { status: 404, body: 'not found' }, exitCode: ERROR_KINDS.usage, says: 'no IAM instance profile' },
-    { name: 'IMDS disabled and nothing else', env: { AWS_EC2_METADATA_DISABLED: 'true' }, exitCode: ERROR_KINDS.usage, says: 'AWS_EC2_METADATA_DISABLED' },
+    {
+      name: 'no instance profile',
+      env: {},
+      fault: { status: 404, body: 'not found' },
+      exitCode: ERROR_KINDS.usage,
+      says: 'no IAM instance profile',
+    },
+    {
+      name: 'IMDS disabled and nothing else',
+      env: { AWS_EC2_METADATA_DISABLED: 'true' },
+      exitCode: ERROR_KINDS.usage,
+      says: 'AWS_EC2_METADATA_DISABLED',
+    },
     { name: 'an unknown flag', env: {}, args: ['--region=us-west-2'], exitCode: ERROR_KINDS.usage, says: '--region' },
   ])('fails clearly: $name', async ({ env, fault, args, exitCode, says }) => {
     if (fault) ecr.aws.imds.faults.push('role', fault);
-    const result = await ecr.run({ image: `${host}/team-a/app`, env, args: args ?? [] });
+    const result = await ecr.run({ image: `${host}/team-a/app`, env: env as Record<string, string>, args: args ?? [] });
     expect(result.exitCode).toBe(exitCode);
     expect(result.stdout).toBe('');
     expect(result.stderr.trim().split('\n')).toHaveLength(1);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { awsJsonError, stsError } from '../../../adapters/ecr/fake.ts';
 import { ROLE_ANNOTATION } from '../../../adapters/ecr/index.ts';
 import { ERROR_KINDS } from '../../../core/index.ts';
-import { type EcrWorld, invoke, ROLE_A, ROLE_B, startEcrWorld, SUBJECT_A } from './world.ts';
+import { type EcrWorld, invoke, ROLE_A, ROLE_B, SUBJECT_A, startEcrWorld } from './world.ts';
 
 const ROLE_NO_ECR = 'arn:aws:iam::123456789012:role/no-ecr';
 let ecr: EcrWorld;
@@ -31,7 +31,10 @@ beforeEach(() => {
   }
 });
 
-const asA = async (role = ROLE_A) => ({ token: await ecr.mint('team-a', 'puller'), annotations: { [ROLE_ANNOTATION]: role } });
+const asA = async (role = ROLE_A) => ({
+  token: await ecr.mint('team-a', 'puller'),
+  annotations: { [ROLE_ANNOTATION]: role },
+});
 
 describe('service account token → STS → ECR', () => {
   it('answers with the role credentials in two round trips', async () => {
@@ -42,7 +45,11 @@ describe('service account token → STS → ECR', () => {
     const auth = result.response?.auth?.[ecr.aws.registryHost('us-west-2')];
     expect(auth?.username).toBe('AWS');
     expect(ecr.aws.principalOf(auth?.password ?? '')).toBe(`assumed-role:${ROLE_A}`);
-    expect({ sts: ecr.aws.sts.calls(), ecr: ecr.aws.ecr.calls(), imds: ecr.aws.imds.calls() }).toEqual({ sts: 1, ecr: 1, imds: 0 });
+    expect({ sts: ecr.aws.sts.calls(), ecr: ecr.aws.ecr.calls(), imds: ecr.aws.imds.calls() }).toEqual({
+      sts: 1,
+      ecr: 1,
+      imds: 0,
+    });
     const stsCall = new URLSearchParams(ecr.aws.sts.requests[0]?.body);
     expect(stsCall.get('RoleSessionName')).toBe('ecr-credential-provider');
     expect(stsCall.get('RoleArn')).toBe(ROLE_A);
@@ -56,9 +63,24 @@ describe('service account token → STS → ECR', () => {
   });
 
   it.each([
-    { name: 'ECR Public', host: 'public.ecr.aws', server: 'ecrPublic' as const, stsHost: 'sts.us-east-1.amazonaws.com' },
-    { name: 'ECR Public dual-stack', host: 'ecr-public.aws.com', server: 'ecrPublic' as const, stsHost: 'sts.us-east-1.amazonaws.com' },
-    { name: 'another region', host: ecrHost('us-east-1'), server: 'ecr' as const, stsHost: 'sts.us-east-1.amazonaws.com' },
+    {
+      name: 'ECR Public',
+      host: 'public.ecr.aws',
+      server: 'ecrPublic' as const,
+      stsHost: 'sts.us-east-1.amazonaws.com',
+    },
+    {
+      name: 'ECR Public dual-stack',
+      host: 'ecr-public.aws.com',
+      server: 'ecrPublic' as const,
+      stsHost: 'sts.us-east-1.amazonaws.com',
+    },
+    {
+      name: 'another region',
+      host: ecrHost('us-east-1'),
+      server: 'ecr' as const,
+      stsHost: 'sts.us-east-1.amazonaws.com',
+    },
   ])('$name: STS and GetAuthorizationToken in the right region', async ({ host, server, stsHost }) => {
     const result = await invoke(ecr, { image: `${host}/eks/pause:3.9`, ...(await asA()) });
     expect(result.exitCode).toBe(0);
@@ -68,7 +90,10 @@ describe('service account token → STS → ECR', () => {
   });
 
   it('keeps the port in the auth key', async () => {
-    const result = await invoke(ecr, { image: `${ecr.aws.registryHost('us-west-2')}:443/team-a/app`, ...(await asA()) });
+    const result = await invoke(ecr, {
+      image: `${ecr.aws.registryHost('us-west-2')}:443/team-a/app`,
+      ...(await asA()),
+    });
     expect(Object.keys(result.response?.auth ?? {})).toEqual([`${ecr.aws.registryHost('us-west-2')}:443`]);
   });
 
@@ -88,14 +113,20 @@ describe('refusals: one line, the right exit code, no secret', () => {
   it.each([
     {
       name: 'wrong audience: refused before STS',
-      request: async () => ({ token: await ecr.mint('team-a', 'puller', { audience: 'api://AzureADTokenExchange' }), annotations: { [ROLE_ANNOTATION]: ROLE_A } }),
+      request: async () => ({
+        token: await ecr.mint('team-a', 'puller', { audience: 'api://AzureADTokenExchange' }),
+        annotations: { [ROLE_ANNOTATION]: ROLE_A },
+      }),
       kind: 'token',
       says: ['this provider expects sts.amazonaws.com', 'serviceAccountTokenAudience'],
       calls: { sts: 0, ecr: 0 },
     },
     {
       name: 'expired token: refused before STS',
-      request: async () => ({ token: await ecr.mint('team-a', 'puller', { expiresInSeconds: -120 }), annotations: { [ROLE_ANNOTATION]: ROLE_A } }),
+      request: async () => ({
+        token: await ecr.mint('team-a', 'puller', { expiresInSeconds: -120 }),
+        annotations: { [ROLE_ANNOTATION]: ROLE_A },
+      }),
       kind: 'token',
       says: [`the service account token of ${SUBJECT_A} expired`],
       calls: { sts: 0, ecr: 0 },
@@ -111,12 +142,20 @@ describe('refusals: one line, the right exit code, no secret', () => {
       name: 'a role ECR refuses',
       request: async () => asA(ROLE_NO_ECR),
       kind: 'denied',
-      says: ['ECR GetAuthorizationToken in us-west-2', ROLE_NO_ECR, 'AccessDeniedException', 'grant ecr:GetAuthorizationToken'],
+      says: [
+        'ECR GetAuthorizationToken in us-west-2',
+        ROLE_NO_ECR,
+        'AccessDeniedException',
+        'grant ecr:GetAuthorizationToken',
+      ],
       calls: { sts: 1, ecr: 1 },
     },
     {
       name: 'a malformed role ARN: refused before STS',
-      request: async () => ({ token: await ecr.mint('team-a', 'puller'), annotations: { [ROLE_ANNOTATION]: 'team-a-puller' } }),
+      request: async () => ({
+        token: await ecr.mint('team-a', 'puller'),
+        annotations: { [ROLE_ANNOTATION]: 'team-a-puller' },
+      }),
       kind: 'usage',
       says: ['not an IAM role ARN'],
       calls: { sts: 0, ecr: 0 },
@@ -142,15 +181,95 @@ describe('refusals: one line, the right exit code, no secret', () => {
   });
 });
 
+describe('STS refusals a node cannot foresee', () => {
+  it.each([
+    {
+      name: 'no OIDC provider for the issuer',
+      code: 'InvalidIdentityToken',
+      kind: 'denied',
+      says: 'create an IAM OIDC identity provider for https://oidc.credkit.test',
+    },
+    {
+      name: 'STS says the token expired (node clock behind)',
+      code: 'ExpiredTokenException',
+      kind: 'token',
+      says: 'node clock',
+    },
+    {
+      name: 'STS not activated in the region',
+      code: 'RegionDisabledException',
+      kind: 'usage',
+      says: 'activate STS in us-west-2',
+    },
+  ])('$name', async ({ code, kind, says }) => {
+    ecr.aws.sts.faults.push('AssumeRoleWithWebIdentity', stsError(400, code, 'the cloud message'));
+    const sa = await asA();
+    const result = await invoke(ecr, { image, ...sa });
+    expect(result.exitCode).toBe(ERROR_KINDS[kind as keyof typeof ERROR_KINDS]);
+    expect(result.stderr).toContain(`failed to assume role ${ROLE_A} for ${SUBJECT_A}`);
+    expect(result.stderr).toContain(says);
+    expect(ecr.aws.sts.calls()).toBe(1);
+    expect(result.stderr).not.toContain(sa.token);
+  });
+});
+
 describe('retries within the deadline', () => {
   const throttled = awsJsonError(400, 'ThrottlingException', 'Rate exceeded');
   it.each([
-    { name: 'three ECR throttles, then success', server: 'ecr' as const, endpoint: 'GetAuthorizationToken', fault: throttled, times: 3, exitCode: 0, calls: 4 },
-    { name: 'three ECR 500s, then success', server: 'ecr' as const, endpoint: 'GetAuthorizationToken', fault: awsJsonError(500, 'ServerException', 'oops'), times: 3, exitCode: 0, calls: 4 },
-    { name: 'three STS throttles, then success', server: 'sts' as const, endpoint: 'AssumeRoleWithWebIdentity', fault: stsError(400, 'Throttling', 'Rate exceeded'), times: 3, exitCode: 0, calls: 4 },
-    { name: 'a 503 from a load balancer (HTML), then success', server: 'ecr' as const, endpoint: 'GetAuthorizationToken', fault: { status: 503, body: '<html>busy</html>' }, times: 1, exitCode: 0, calls: 2 },
-    { name: 'ECR 500 forever: unavailable after 5 attempts', server: 'ecr' as const, endpoint: 'GetAuthorizationToken', fault: awsJsonError(500, 'ServerException', 'oops'), times: 10, exitCode: ERROR_KINDS.unavailable, calls: 5 },
-    { name: 'STS 503 forever: unavailable after 5 attempts', server: 'sts' as const, endpoint: 'AssumeRoleWithWebIdentity', fault: stsError(503, 'ServiceUnavailable', 'down'), times: 10, exitCode: ERROR_KINDS.unavailable, calls: 5 },
+    {
+      name: 'three ECR throttles, then success',
+      server: 'ecr' as const,
+      endpoint: 'GetAuthorizationToken',
+      fault: throttled,
+      times: 3,
+      exitCode: 0,
+      calls: 4,
+    },
+    {
+      name: 'three ECR 500s, then success',
+      server: 'ecr' as const,
+      endpoint: 'GetAuthorizationToken',
+      fault: awsJsonError(500, 'ServerException', 'oops'),
+      times: 3,
+      exitCode: 0,
+      calls: 4,
+    },
+    {
+      name: 'three STS throttles, then success',
+      server: 'sts' as const,
+      endpoint: 'AssumeRoleWithWebIdentity',
+      fault: stsError(400, 'Throttling', 'Rate exceeded'),
+      times: 3,
+      exitCode: 0,
+      calls: 4,
+    },
+    {
+      name: 'a 503 from a load balancer (HTML), then success',
+      server: 'ecr' as const,
+      endpoint: 'GetAuthorizationToken',
+      fault: { status: 503, body: '<html>busy</html>' },
+      times: 1,
+      exitCode: 0,
+      calls: 2,
+    },
+    {
+      name: 'ECR 500 forever: unavailable after 5 attempts',
+      server: 'ecr' as const,
+      endpoint: 'GetAuthorizationToken',
+      fault: awsJsonError(500, 'ServerException', 'oops'),
+      times: 10,
+      exitCode: ERROR_KINDS.unavailable,
+      calls: 5,
+    },
+    {
+      name: 'STS 503 forever: unavailable after 5 attempts',
+      server: 'sts' as const,
+      endpoint: 'AssumeRoleWithWebIdentity',
+      fault: stsError(503, 'ServiceUnavailable', 'down'),
+      times: 10,
+      exitCode: ERROR_KINDS.unavailable,
+      calls: 5,
+    },
   ])('$name', async ({ server, endpoint, fault, times, exitCode, calls }) => {
     ecr.aws[server].faults.push(endpoint, fault, times);
     const result = await invoke(ecr, { image, ...(await asA()) });
@@ -170,17 +289,25 @@ describe('retries within the deadline', () => {
   });
 });
 
-describe('cache hints: the ECR token lifetime less a 5 minute margin, not upstream\'s half', () => {
+describe("cache hints: the ECR token lifetime less a 5 minute margin, not upstream's half", () => {
   it.each([
     { name: 'default 1 h STS session caps the ECR token', sessionSeconds: 3600, expected: 55 * 60 },
-    { name: '12 h session: the ECR token\'s own 12 h (upstream: 6h0m0s)', sessionSeconds: 12 * 3600, expected: 11 * 3600 + 55 * 60 },
+    {
+      name: "12 h session: the ECR token's own 12 h (upstream: 6h0m0s)",
+      sessionSeconds: 12 * 3600,
+      expected: 11 * 3600 + 55 * 60,
+    },
     { name: '15 min session', sessionSeconds: 900, expected: 10 * 60 },
     { name: 'a session shorter than the margin: do not cache', sessionSeconds: 330, expected: 0 },
   ])('$name', async ({ sessionSeconds, expected }) => {
     const world = await startEcrWorld({ sessionSeconds, regions: ['us-west-2'] });
     try {
       const token = await world.mint('team-a', 'puller', { expiresInSeconds: 600 });
-      const result = await invoke(world, { image: `${world.aws.registryHost()}/app`, token, annotations: { [ROLE_ANNOTATION]: ROLE_A } });
+      const result = await invoke(world, {
+        image: `${world.aws.registryHost()}/app`,
+        token,
+        annotations: { [ROLE_ANNOTATION]: ROLE_A },
+      });
       expect(result.exitCode).toBe(0);
       const seconds = toSeconds(result.response?.cacheDuration ?? '');
       // cacheType ServiceAccount: not bounded by the pod token's 10 minutes.
@@ -192,9 +319,21 @@ describe('cache hints: the ECR token lifetime less a 5 minute margin, not upstre
   });
 
   it.each([
-    { name: 'no expiresAt (upstream: 0s)', data: { authorizationToken: Buffer.from('AWS:pw-123456').toString('base64') }, duration: '0s' },
-    { name: 'already expired', data: { authorizationToken: Buffer.from('AWS:pw-123456').toString('base64'), expiresAt: Date.now() / 1000 - 10 }, duration: '0s' },
-    { name: 'one second left (upstream omits the field: kubelet default)', data: { authorizationToken: Buffer.from('AWS:pw-123456').toString('base64'), expiresAt: Date.now() / 1000 + 1 }, duration: '0s' },
+    {
+      name: 'no expiresAt (upstream: 0s)',
+      data: { authorizationToken: Buffer.from('AWS:pw-123456').toString('base64') },
+      duration: '0s',
+    },
+    {
+      name: 'already expired',
+      data: { authorizationToken: Buffer.from('AWS:pw-123456').toString('base64'), expiresAt: Date.now() / 1000 - 10 },
+      duration: '0s',
+    },
+    {
+      name: 'one second left (upstream omits the field: kubelet default)',
+      data: { authorizationToken: Buffer.from('AWS:pw-123456').toString('base64'), expiresAt: Date.now() / 1000 + 1 },
+      duration: '0s',
+    },
   ])('$name → $duration', async ({ data, duration }) => {
     ecr.aws.ecr.faults.push('GetAuthorizationToken', answer({ authorizationData: [data] }));
     const result = await invoke(ecr, { image, ...(await asA()) });
@@ -205,13 +344,43 @@ describe('cache hints: the ECR token lifetime less a 5 minute margin, not upstre
 
 describe('malformed ECR answers (upstream Test_GetCredentials_Private / _Public error rows)', () => {
   it.each([
-    { name: 'empty authorization data', server: 'ecr' as const, body: { authorizationData: [] }, says: 'authorization data was empty' },
+    {
+      name: 'empty authorization data',
+      server: 'ecr' as const,
+      body: { authorizationData: [] },
+      says: 'authorization data was empty',
+    },
     { name: 'no authorization data', server: 'ecr' as const, body: {}, says: 'authorization data was empty' },
-    { name: 'empty authorization token', server: 'ecr' as const, body: { authorizationData: [{}] }, says: 'authorization token in response was nil' },
-    { name: 'invalid authorization token', server: 'ecr' as const, body: { authorizationData: [{ authorizationToken: Buffer.from('foo').toString('base64') }] }, says: 'error parsing username and password from authorization token' },
-    { name: 'public: no authorization data', server: 'ecrPublic' as const, body: {}, says: 'authorization data was empty' },
-    { name: 'public: empty authorization token', server: 'ecrPublic' as const, body: { authorizationData: {} }, says: 'authorization token in response was nil' },
-    { name: 'public: invalid authorization token', server: 'ecrPublic' as const, body: { authorizationData: { authorizationToken: Buffer.from('foo').toString('base64') } }, says: 'error parsing username and password from authorization token' },
+    {
+      name: 'empty authorization token',
+      server: 'ecr' as const,
+      body: { authorizationData: [{}] },
+      says: 'authorization token in response was nil',
+    },
+    {
+      name: 'invalid authorization token',
+      server: 'ecr' as const,
+      body: { authorizationData: [{ authorizationToken: Buffer.from('foo').toString('base64') }] },
+      says: 'error parsing username and password from authorization token',
+    },
+    {
+      name: 'public: no authorization data',
+      server: 'ecrPublic' as const,
+      body: {},
+      says: 'authorization data was empty',
+    },
+    {
+      name: 'public: empty authorization token',
+      server: 'ecrPublic' as const,
+      body: { authorizationData: {} },
+      says: 'authorization token in response was nil',
+    },
+    {
+      name: 'public: invalid authorization token',
+      server: 'ecrPublic' as const,
+      body: { authorizationData: { authorizationToken: Buffer.from('foo').toString('base64') } },
+      says: 'error parsing username and password from authorization token',
+    },
   ])('$name', async ({ server, body, says }) => {
     ecr.aws[server].faults.push('GetAuthorizationToken', answer(body));
     const target = server === 'ecrPublic' ? 'public.ecr.aws/eks/pause' : image;

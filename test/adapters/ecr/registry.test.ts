@@ -17,7 +17,11 @@ describe('parseRegionFromECRPrivateHost (upstream Test_parseRegionFromECRPrivate
     { name: 'aws-eusc', host: '123456789123.dkr.ecr.eusc-de-east-1.amazonaws.eu', region: 'eusc-de-east-1' },
     { name: 'dual-stack', host: '123456789123.dkr-ecr.us-west-2.on.aws', region: 'us-west-2' },
     { name: 'dual-stack FIPS', host: '123456789123.dkr-ecr-fips.us-west-2.on.aws', region: 'us-west-2' },
-    { name: 'dual-stack cn', host: '123456789123.dkr-ecr.cn-north-1.on.amazonwebservices.com.cn', region: 'cn-north-1' },
+    {
+      name: 'dual-stack cn',
+      host: '123456789123.dkr-ecr.cn-north-1.on.amazonwebservices.com.cn',
+      region: 'cn-north-1',
+    },
     { name: 'dual-stack us-gov', host: '123456789123.dkr-ecr.us-gov-east-1.on.aws', region: 'us-gov-east-1' },
     { name: 'dual-stack FIPS us-gov', host: '123456789123.dkr-ecr-fips.us-gov-east-1.on.aws', region: 'us-gov-east-1' },
     { name: 'not ECR', host: 'foobar', region: undefined },
@@ -68,14 +72,29 @@ describe('the private host pattern (upstream TestRegistryPatternMatch)', () => {
 describe('partitions, FIPS and dual-stack', () => {
   it.each([
     { host: `${ACCOUNT}.dkr.ecr.us-west-2.amazonaws.com`, partition: 'aws', fips: false, dualStack: false },
-    { host: `${ACCOUNT}.dkr.ecr-fips.us-gov-west-1.amazonaws.com`, partition: 'aws-us-gov', fips: true, dualStack: false },
+    {
+      host: `${ACCOUNT}.dkr.ecr-fips.us-gov-west-1.amazonaws.com`,
+      partition: 'aws-us-gov',
+      fips: true,
+      dualStack: false,
+    },
     { host: `${ACCOUNT}.dkr.ecr.cn-northwest-1.amazonaws.com.cn`, partition: 'aws-cn', fips: false, dualStack: false },
-    { host: `${ACCOUNT}.dkr-ecr.cn-north-1.on.amazonwebservices.com.cn`, partition: 'aws-cn', fips: false, dualStack: true },
+    {
+      host: `${ACCOUNT}.dkr-ecr.cn-north-1.on.amazonwebservices.com.cn`,
+      partition: 'aws-cn',
+      fips: false,
+      dualStack: true,
+    },
     { host: `${ACCOUNT}.dkr.ecr.eusc-de-east-1.amazonaws.eu`, partition: 'aws-eusc', fips: false, dualStack: false },
     { host: `${ACCOUNT}.dkr.ecr.us-iso-east-1.c2s.ic.gov`, partition: 'aws-iso', fips: false, dualStack: false },
     { host: `${ACCOUNT}.dkr.ecr.us-isob-east-1.sc2s.sgov.gov`, partition: 'aws-iso-b', fips: false, dualStack: false },
     { host: `${ACCOUNT}.dkr.ecr.eu-isoe-west-1.cloud.adc-e.uk`, partition: 'aws-iso-e', fips: false, dualStack: false },
-    { host: `${ACCOUNT}.dkr.ecr.us-isof-south-1.csp.hci.ic.gov`, partition: 'aws-iso-f', fips: false, dualStack: false },
+    {
+      host: `${ACCOUNT}.dkr.ecr.us-isof-south-1.csp.hci.ic.gov`,
+      partition: 'aws-iso-f',
+      fips: false,
+      dualStack: false,
+    },
     { host: `${ACCOUNT}.dkr-ecr-fips.us-east-1.on.aws`, partition: 'aws', fips: true, dualStack: true },
   ])('$host is $partition', ({ host, ...expected }) => {
     expect(parseEcrHost(host)).toMatchObject({ kind: 'private', account: ACCOUNT, ...expected });
@@ -102,12 +121,24 @@ describe('which images the provider serves (image → host, upstream Test_parseH
   const serves = (image: string) => provider.servesImage?.(parseImage(image), { flags: {}, positionals: [], env: {} });
   it.each([
     { name: 'repository with tag', image: '123456789123.dkr.ecr.us-west-2.amazonaws.com/foo/bar:1.0', served: true },
-    { name: 'digest reference', image: `${ACCOUNT}.dkr.ecr.us-west-2.amazonaws.com/x@sha256:${'a'.repeat(64)}`, served: true },
+    {
+      name: 'digest reference',
+      image: `${ACCOUNT}.dkr.ecr.us-west-2.amazonaws.com/x@sha256:${'a'.repeat(64)}`,
+      served: true,
+    },
     { name: 'host with port', image: `${ACCOUNT}.dkr.ecr.us-west-2.amazonaws.com:443/x`, served: true },
-    { name: 'private image whose path names public ECR', image: `${ACCOUNT}.dkr.ecr.us-west-2.amazonaws.com/public.ecr.aws/foo:latest`, served: true },
+    {
+      name: 'private image whose path names public ECR',
+      image: `${ACCOUNT}.dkr.ecr.us-west-2.amazonaws.com/public.ecr.aws/foo:latest`,
+      served: true,
+    },
     { name: 'public', image: 'public.ecr.aws/eks/pause:3.9', served: true },
     { name: 'public dual-stack', image: 'ecr-public.aws.com/eks/pause', served: true },
-    { name: 'non-ECR host (upstream: ECR with the default region; credkit: not ours)', image: 'registry.k8s.io/foo:latest', served: false },
+    {
+      name: 'non-ECR host (upstream: ECR with the default region; credkit: not ours)',
+      image: 'registry.k8s.io/foo:latest',
+      served: false,
+    },
     { name: 'Docker Hub', image: 'nginx', served: false },
     { name: 'look-alike', image: `${ACCOUNT}.dkr.ecr.us-west-2.amazonaws.com.evil.io/x`, served: false },
   ])('$name', ({ image, served }) => {

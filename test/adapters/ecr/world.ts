@@ -7,7 +7,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type FakeAws, type FakeAwsOptions, startFakeAws } from '../../../adapters/ecr/fake.ts';
-import { type FakeWorld, type KubeletResult, type KubeletRun, runLikeKubelet, startFakeWorld } from '../../../core/testing/index.ts';
+import {
+  type FakeWorld,
+  type KubeletResult,
+  type KubeletRun,
+  runLikeKubelet,
+  startFakeWorld,
+} from '../../../core/testing/index.ts';
 import { providerCommand } from '../../support/commands.ts';
 
 export const ROLE_A = 'arn:aws:iam::123456789012:role/team-a-puller';
@@ -34,7 +40,11 @@ export async function startEcrWorld(options: FakeAwsOptions = {}): Promise<EcrWo
     },
     ...options,
   });
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: mkdtempSync(join(tmpdir(), 'credkit-ecr-home-')), ...world.env };
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: mkdtempSync(join(tmpdir(), 'credkit-ecr-home-')),
+    ...world.env,
+  };
   return {
     world,
     aws,
@@ -73,7 +83,13 @@ export interface InProcessResult {
  */
 export async function invoke(
   ecr: EcrWorld,
-  options: { image: string; token?: string; annotations?: Record<string, string>; args?: string[]; env?: Record<string, string> },
+  options: {
+    image: string;
+    token?: string;
+    annotations?: Record<string, string>;
+    args?: string[];
+    env?: Record<string, string>;
+  },
 ): Promise<InProcessResult> {
   const { runProvider } = await import('../../../core/index.ts');
   const { provider } = await import('../../../adapters/ecr/index.ts');
@@ -90,7 +106,9 @@ export async function invoke(
   const exitCode = await runProvider(provider, {
     argv: options.args ?? [],
     env: { ...ecr.env, ...options.env },
-    stdin: [JSON.stringify(request)],
+    stdin: (async function* () {
+      yield JSON.stringify(request);
+    })(),
     stdout: (text) => {
       stdout += text;
     },
