@@ -14,9 +14,17 @@ export const CLIENT_ID_ANNOTATION = 'kubernetes.azure.com/acr-client-id';
 export const TENANT_ID_ANNOTATION = 'kubernetes.azure.com/acr-tenant-id';
 
 export type AcrIdentity =
-  | { kind: 'federated'; clientId: string; tenantId: string; assertion: string; subject: string; issuer?: string }
+  | {
+      kind: 'federated';
+      clientId: string;
+      tenantId: string;
+      assertion: string;
+      subject: string;
+      issuer?: string;
+      audience?: string;
+    }
   | { kind: 'managed'; userAssignedIdentityID?: string; tenantId?: string }
-  | { kind: 'servicePrincipal'; clientId: string; clientSecret: string };
+  | { kind: 'servicePrincipal'; clientId: string; clientSecret: string; tenantId?: string };
 
 export function chooseIdentity(
   config: AzureConfig,
@@ -54,7 +62,12 @@ function federatedIdentity(serviceAccount: NonNullable<Context['serviceAccount']
     assertion: serviceAccount.token,
     subject,
     ...(serviceAccount.claims.iss ? { issuer: serviceAccount.claims.iss } : {}),
+    ...(audienceOf(serviceAccount.claims.aud) ? { audience: audienceOf(serviceAccount.claims.aud) } : {}),
   };
+}
+
+function audienceOf(aud: string | string[] | undefined): string | undefined {
+  return Array.isArray(aud) ? aud.join(',') || undefined : aud;
 }
 
 export function nodeIdentity(config: AzureConfig): AcrIdentity {
@@ -66,7 +79,12 @@ export function nodeIdentity(config: AzureConfig): AcrIdentity {
     };
   }
   if (config.aadClientId && config.aadClientSecret) {
-    return { kind: 'servicePrincipal', clientId: config.aadClientId, clientSecret: config.aadClientSecret };
+    return {
+      kind: 'servicePrincipal',
+      clientId: config.aadClientId,
+      clientSecret: config.aadClientSecret,
+      ...(config.tenantId ? { tenantId: config.tenantId } : {}),
+    };
   }
   throw new CredkitError(
     'usage',

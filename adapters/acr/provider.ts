@@ -24,6 +24,12 @@ const flags = {
     short: 'r',
     description: 'src:dst[,src:dst]: images on registry src are pulled from ACR dst, with the node identity',
   },
+  'service-principal-auth': {
+    type: 'string',
+    default: 'secret',
+    description:
+      'with the azure.json service principal: "secret" returns its secret as upstream does; "token" exchanges it for a refresh token for that one registry',
+  },
 } as const;
 
 type Scope = Pick<Context<typeof flags>, 'flags' | 'positionals'>;
@@ -38,8 +44,17 @@ function configPath(scope: Scope): string {
   return path;
 }
 
+function servicePrincipalAuth(scope: Scope): 'secret' | 'token' {
+  const mode = scope.flags['service-principal-auth'] ?? 'secret';
+  if (mode !== 'secret' && mode !== 'token') {
+    throw new CredkitError('usage', `--service-principal-auth must be secret or token, got ${JSON.stringify(mode)}`);
+  }
+  return mode;
+}
+
 function targetOf(image: Context['image'], scope: Scope): AcrTarget | null {
   configPath(scope);
+  servicePrincipalAuth(scope);
   return resolveAcrTarget(image, parseRegistryMirrors(scope.flags['registry-mirror']));
 }
 
@@ -71,7 +86,7 @@ export const provider = defineProvider({
     const config = await loadAzureConfig(configPath(ctx));
     ctx.log.redactor.add(config.aadClientSecret);
     const identity = chooseIdentity(config, target, ctx.serviceAccount);
-    if (identity.kind === 'servicePrincipal') {
+    if (identity.kind === 'servicePrincipal' && servicePrincipalAuth(ctx) === 'secret') {
       ctx.log.v(2).info('returning the azure.json service principal', { clientId: identity.clientId });
       return {
         username: identity.clientId,

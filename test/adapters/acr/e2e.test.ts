@@ -71,6 +71,19 @@ describe('node identity', () => {
     expect(result.stderr).not.toContain(SP_SECRET);
   });
 
+  it('service principal with --service-principal-auth=token: the secret stays on the node, a refresh token for one registry', async () => {
+    const result = await acr.exec({
+      image: `${REGISTRY}/team/app`,
+      config: acr.configs.servicePrincipal,
+      args: ['--service-principal-auth=token', '--v=10'],
+    });
+    const auth = credentialFor(result, REGISTRY);
+    expect(Object.keys(result.response?.auth ?? {})).toEqual([REGISTRY]);
+    expect(acr.azure.registry(REGISTRY).issued).toEqual([expect.objectContaining({ clientId: SP_ID, refreshToken: auth.password })]);
+    expect(new URLSearchParams(acr.azure.entra.requests[0]?.body).get('client_secret')).toBe(SP_SECRET);
+    expect(result.stdout + result.stderr).not.toContain(SP_SECRET);
+  });
+
   it('geo-replica: the challenge names the realm, then one exchange at the replica', async () => {
     const replica = 'myacr.eastus.geo.azurecr.io';
     const result = await acr.exec({ image: `${replica}/team/app` });
@@ -227,6 +240,14 @@ describe('failures: one line, the right exit code, nothing secret', () => {
       calls: 0,
     },
     {
+      name: 'wrong service principal secret with --service-principal-auth=token: AADSTS7000215',
+      config: 'wrongSecret',
+      args: ['--service-principal-auth=token'],
+      exitCode: 5,
+      stderr: new RegExp(`Entra ID refused service principal ${SP_ID} in tenant ${TENANT}: AADSTS7000215: Invalid client secret provided: aadClientSecret in azure.json is wrong`),
+      calls: 1,
+    },
+    {
       name: 'IMDS does not know the identity',
       config: 'unknownIdentity',
       exitCode: 5,
@@ -242,10 +263,14 @@ describe('failures: one line, the right exit code, nothing secret', () => {
           ...(c.token.expiresInSeconds !== undefined ? { expiresInSeconds: c.token.expiresInSeconds } : {}),
         })
       : undefined;
-    const config = c.config === 'unknownIdentity' ? await acr.writeConfig({ useManagedIdentityExtension: true, userAssignedIdentityID: '11111111-0000-4000-8000-000000000000' }) : undefined;
+    const configs: Record<string, unknown> = {
+      unknownIdentity: { useManagedIdentityExtension: true, userAssignedIdentityID: '11111111-0000-4000-8000-000000000000' },
+      wrongSecret: { tenantId: TENANT, aadClientId: SP_ID, aadClientSecret: 'wrong-secret-value' },
+    };
+    const config = c.config ? await acr.writeConfig(configs[c.config]) : undefined;
     const result = await acr.exec({
       image: `${REGISTRY}/team/app`,
-      args: ['--v=10'],
+      args: ['--v=10', ...(c.args ?? [])],
       ...(config ? { config } : {}),
       ...(token ? { token, annotations: c.annotations ?? annotationsFor(c.clientId ?? APP_A) } : {}),
     });
@@ -255,7 +280,7 @@ describe('failures: one line, the right exit code, nothing secret', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(c.stderr);
     expect(acr.azure.totalCalls()).toBe(c.calls);
-    for (const secret of secretsOf(token)) expect(result.stderr).not.toContain(secret);
+    for (const secret of [...secretsOf(token), 'wrong-secret-value']) expect(result.stderr).not.toContain(secret);
     expect(result.stderr).not.toMatch(/eyJ[\w-]+\.[\w-]+\.[\w-]+/);
   });
 
@@ -316,6 +341,7 @@ describe('command line', () => {
     { name: 'two positional arguments', argv: ['a.json', 'b.json'], stderr: /expected exactly one argument/ },
     { name: 'missing config file', argv: ['/nonexistent/azure.json'], stderr: /cannot read the Azure config file \/nonexistent\/azure.json \(ENOENT\)/ },
     { name: 'bad mirror entry', argv: ['CONFIG', '--registry-mirror=mcr.microsoft.com'], stderr: /--registry-mirror entry "mcr.microsoft.com" is not src:dst/ },
+    { name: 'unknown --service-principal-auth', argv: ['CONFIG', '--service-principal-auth=both'], stderr: /--service-principal-auth must be secret or token/ },
     { name: 'identity bindings are not supported', argv: ['CONFIG', '--ib-sni-name=x'], stderr: /ib-sni-name/ },
   ])('$name -> exit 2, one line', async ({ argv, stderr }) => {
     const result = await acr.execRaw(argv.map((a) => (a === 'CONFIG' ? acr.configs.managed : a)), `${REGISTRY}/team/app`);

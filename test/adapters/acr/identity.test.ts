@@ -32,7 +32,7 @@ const FEDERATED = {
   issuer: 'https://issuer.example',
 };
 const MANAGED = { kind: 'managed', userAssignedIdentityID: 'test-client-id' };
-const STATIC = { kind: 'servicePrincipal', clientId: 'sp-id', clientSecret: 'sp-secret' };
+const STATIC = { kind: 'servicePrincipal', clientId: 'sp-id', clientSecret: 'sp-secret', tenantId: 'test-tenant-id' };
 
 describe('chooseIdentity (upstream TestNewAcrProvider_CredentialSelection)', () => {
   it.each([
