@@ -76,6 +76,8 @@ describe('credkit-gar as the kubelet runs it', () => {
     expect(result.verdict.cacheSeconds).toBeLessThanOrEqual(3599 - 300);
     expect(g.cloud.whoIs(passwordOf(result))).toBe(NODE_SA);
     expect(g.world.proxy.count('metadata.google.internal')).toBeGreaterThan(0);
+    await skopeoInspect(passwordOf(result));
+    expect(g.cloud.pulls.at(-1)?.identity).toBe(NODE_SA);
   });
 
   it('upstream e2e plugin shape (gcr.io/foobar): _token, one document, trailing newline', async () => {
