@@ -6,10 +6,9 @@
  * Everything is validated on every exec, before the image is even looked at, so a typo in the
  * kubelet config fails loudly instead of silently pulling anonymously.
  */
-import { readFileSync } from 'node:fs';
-import { z } from 'zod';
 import { CredkitError, type FlagSpecs, type FlagValues } from '../../core/index.ts';
-import { checkServiceAccountEmail } from './identity.ts';
+import { fromCredentialConfig } from './credential-config.ts';
+import { checkStsAudience, type Federation, federationFor } from './federation.ts';
 
 export const GAR_FLAGS = {
   authFlow: {
@@ -38,25 +37,6 @@ export type GarFlags = FlagValues<typeof GAR_FLAGS>;
 
 export const AUTH_FLOWS = ['gcr', 'dockercfg', 'dockercfg-url'] as const;
 export const SUBCOMMAND = 'get-credentials';
-
-const DEFAULT_UNIVERSE = 'googleapis.com';
-const DEFAULT_LIFETIME_SECONDS = 3600;
-
-/** How pods' tokens become Google access tokens, when they do. */
-export interface Federation {
-  /** The STS `audience`: `identitynamespace:...` (GKE) or `//iam.googleapis.com/...` (a pool provider). */
-  stsAudience: string;
-  /** What the pod's token `aud` must contain for that STS audience to accept it. */
-  tokenAudience: string;
-  tokenUrl: string;
-  subjectTokenType: string;
-  /** `https://iamcredentials.<universe>`; generateAccessToken is only ever called there. */
-  iamCredentialsUrl: string;
-  /** A Google service account every pod impersonates unless its own annotation names one. */
-  impersonate?: string;
-  lifetimeSeconds: number;
-}
-
 export type GarConfig =
   | { mode: 'node' }
   /** GKE: STS only for service accounts that opt in with iam.gke.io/enable-wi-image-pull. */
@@ -84,7 +64,7 @@ export function readConfig(flags: GarFlags, positionals: string[] = []): GarConf
   }
   if (identityProvider) return { mode: 'gke', federation: gkeFederation(identityProvider, flags['project-id']) };
   if (stsAudience)
-    return { mode: 'federation', federation: federation(checkStsAudience(stsAudience, '--sts-audience')) };
+    return { mode: 'federation', federation: federationFor(checkStsAudience(stsAudience, '--sts-audience')) };
   if (credentialConfig) return { mode: 'federation', federation: fromCredentialConfig(credentialConfig) };
   return { mode: 'node' };
 }
@@ -133,148 +113,7 @@ function gkeFederation(identityProvider: string, projectId: string | undefined):
   // The GKE workload identity pool form; the pod's token is minted for the pool itself
   // (research/gcp-gar.md §2.1, §2.2).
   const pool = `${projectId}.svc.id.goog`;
-  return { ...federation(`identitynamespace:${pool}:${identityProvider}`), tokenAudience: pool };
-}
-
-const POOL_PROVIDER =
-  /^\/\/iam\.[a-z0-9.-]+\/projects\/[^/\s]+\/locations\/global\/workloadIdentityPools\/[^/\s]+\/providers\/[^/\s]+$/;
-const IDENTITY_NAMESPACE = /^identitynamespace:([^:\s]+):\S+$/;
-
-function checkStsAudience(audience: string, source: string): string {
-  if (audience.startsWith('https://iam.')) {
-    throw new CredkitError(
-      'usage',
-      `${source} ${audience} is the token audience form: give STS the scheme-relative ${audience.slice('https:'.length)}`,
-    );
-  }
-  if (!POOL_PROVIDER.test(audience) && !IDENTITY_NAMESPACE.test(audience)) {
-    throw new CredkitError(
-      'usage',
-      `${source} ${JSON.stringify(audience)} is not a workload identity provider: want ` +
-        '//iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER',
-    );
-  }
-  return audience;
-}
-
-/**
- * A pool provider accepts, by default, tokens whose `aud` is its own resource name in https form
- * (research/gcp-gar.md §2.2); an `identitynamespace:` audience wants the pool name.
- */
-function tokenAudienceFor(stsAudience: string): string {
-  const namespace = IDENTITY_NAMESPACE.exec(stsAudience);
-  if (namespace) return namespace[1] as string;
-  return `https:${stsAudience}`;
-}
-
-function federation(stsAudience: string, universe = DEFAULT_UNIVERSE): Federation {
-  return {
-    stsAudience,
-    tokenAudience: tokenAudienceFor(stsAudience),
-    tokenUrl: `https://sts.${universe}/v1/token`,
-    subjectTokenType: 'urn:ietf:params:oauth:token-type:jwt',
-    iamCredentialsUrl: `https://iamcredentials.${universe}`,
-    lifetimeSeconds: DEFAULT_LIFETIME_SECONDS,
-  };
-}
-
-/** The fields of an `external_account` file that matter here; its credential_source is replaced by the pod's token. */
-const credentialConfigSchema = z.looseObject({
-  type: z.literal('external_account', 'type must be external_account (a workload identity federation configuration)'),
-  audience: z.string().min(1),
-  subject_token_type: z
-    .enum(
-      ['urn:ietf:params:oauth:token-type:jwt', 'urn:ietf:params:oauth:token-type:id_token'],
-      'a service account token is a JWT',
-    )
-    .optional(),
-  token_url: z.url().optional(),
-  service_account_impersonation_url: z.url().optional(),
-  service_account_impersonation: z.object({ token_lifetime_seconds: z.int().min(600).max(43_200) }).optional(),
-  universe_domain: z
-    .string()
-    .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/)
-    .optional(),
-  workforce_pool_user_project: z
-    .never('workforce pools federate people, not workloads: use a workload identity pool')
-    .optional(),
-});
-
-const configCache = new Map<string, Federation>();
-
-function fromCredentialConfig(path: string): Federation {
-  const cached = configCache.get(path);
-  if (cached) return cached;
-  const parsed = credentialConfigSchema.safeParse(readJson(path));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new CredkitError(
-      'usage',
-      `--credential-config ${path}: ${issue?.path.join('.') || 'file'}: ${issue?.message}`,
-    );
-  }
-  const file = parsed.data;
-  const universe = file.universe_domain ?? DEFAULT_UNIVERSE;
-  const base = federation(checkStsAudience(file.audience, `--credential-config ${path}: audience`), universe);
-  const result: Federation = {
-    ...base,
-    ...(file.token_url ? { tokenUrl: checkGoogleUrl(file.token_url, universe, path, 'token_url') } : {}),
-    ...(file.subject_token_type ? { subjectTokenType: file.subject_token_type } : {}),
-    ...(file.service_account_impersonation_url
-      ? { impersonate: impersonationEmail(file.service_account_impersonation_url, universe, path) }
-      : {}),
-    lifetimeSeconds: file.service_account_impersonation?.token_lifetime_seconds ?? DEFAULT_LIFETIME_SECONDS,
-  };
-  configCache.set(path, result);
-  return result;
-}
-
-function readJson(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new CredkitError(
-      'usage',
-      `cannot read --credential-config ${path} (${code}): fix the path in the kubelet config args`,
-    );
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new CredkitError(
-      'usage',
-      `--credential-config ${path} is not JSON: regenerate it with gcloud iam workload-identity-pools create-cred-config`,
-    );
-  }
-}
-
-/** The pod's token goes only to Google: an https URL on the universe's domain. */
-function checkGoogleUrl(url: string, universe: string, path: string, field: string): string {
-  const parsed = new URL(url);
-  if (parsed.protocol !== 'https:' || !parsed.hostname.endsWith(`.${universe}`)) {
-    throw new CredkitError(
-      'usage',
-      `--credential-config ${path}: ${field} ${url} is not an https endpoint on ${universe}`,
-    );
-  }
-  return url;
-}
-
-const IMPERSONATION_PATH = /^\/v1\/projects\/-\/serviceAccounts\/([^/:]+):generateAccessToken$/;
-
-function impersonationEmail(url: string, universe: string, path: string): string {
-  const parsed = new URL(checkGoogleUrl(url, universe, path, 'service_account_impersonation_url'));
-  const match = IMPERSONATION_PATH.exec(parsed.pathname);
-  if (parsed.hostname !== `iamcredentials.${universe}` || !match) {
-    throw new CredkitError(
-      'usage',
-      `--credential-config ${path}: service_account_impersonation_url must be ` +
-        `https://iamcredentials.${universe}/v1/projects/-/serviceAccounts/EMAIL:generateAccessToken`,
-    );
-  }
-  return checkServiceAccountEmail(decodeURIComponent(match[1] as string), `--credential-config ${path}`);
+  return { ...federationFor(`identitynamespace:${pool}:${identityProvider}`), tokenAudience: pool };
 }
 
 /** The audience the pod's token must carry, or undefined in node mode (tokens are not used). */

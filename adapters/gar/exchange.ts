@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { CredkitError } from '../../core/index.ts';
 import { type CallContext, callGoogle } from './call.ts';
-import type { Federation } from './config.ts';
+import type { Federation } from './federation.ts';
 
 export interface AccessToken {
   accessToken: string;

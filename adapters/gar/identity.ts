@@ -6,7 +6,8 @@
  * `iam.gke.io/gcp-service-account` adds the impersonation leg GKE's other components use (§5.3).
  */
 import { CredkitError, type ErrorKind } from '../../core/index.ts';
-import type { Federation, GarConfig } from './config.ts';
+import type { GarConfig } from './config.ts';
+import type { Federation } from './federation.ts';
 
 /** GKE's per-service-account opt-in to pulling images as the pod (upstream EnableWIImagePullAnnotation). */
 export const ENABLE_WI_IMAGE_PULL = 'iam.gke.io/enable-wi-image-pull';

@@ -1,0 +1,123 @@
+/**
+ * The fake Artifact Registry / Container Registry: a one-image registry behind the Docker token
+ * handshake Artifact Registry uses, accepting only access tokens the fake cloud issued. Real
+ * clients (skopeo, containerd) pull from it, so a returned credential is proven to work.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { FakeRequest, FakeResponse } from '../../core/testing/index.ts';
+
+/** A manifest fetch that got through, and who made it. */
+export interface Pull {
+  host: string;
+  repository: string;
+  identity: string;
+}
+
+/** The identity an access token stands for, if the fake cloud issued it and it has not expired. */
+export type TokenLookup = (token: string | undefined) => { identity: string } | undefined;
+
+export function registryEndpoint(req: FakeRequest): string {
+  const path = req.url.pathname;
+  if (path === '/v2/token') return 'registry.token';
+  if (path === '/v2/' || path === '/v2') return 'registry.v2';
+  if (/\/manifests\/[^/]+$/.test(path)) return 'registry.manifest';
+  if (/\/blobs\/[^/]+$/.test(path)) return 'registry.blob';
+  if (path.endsWith('/tags/list')) return 'registry.tags';
+  return 'registry.other';
+}
+
+/** A one-image registry: every repository holds the same small OCI image. */
+function cannedImage() {
+  const config = JSON.stringify({
+    architecture: 'amd64',
+    os: 'linux',
+    rootfs: { type: 'layers', diff_ids: [] },
+    config: {},
+  });
+  const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: {
+      mediaType: 'application/vnd.oci.image.config.v1+json',
+      digest: configDigest,
+      size: Buffer.byteLength(config),
+    },
+    layers: [],
+  });
+  return {
+    config,
+    configDigest,
+    manifest,
+    manifestDigest: `sha256:${createHash('sha256').update(manifest).digest('hex')}`,
+  };
+}
+
+/**
+ * The Docker registry token handshake Artifact Registry uses: 401 with a Bearer challenge, then
+ * `GET /v2/token` with Basic `_token:<access token>` (or `oauth2accesstoken`), then the registry
+ * token on every call. Basic auth straight on /v2 calls is accepted too.
+ */
+export function registryHandler(valid: TokenLookup, pulls: Pull[]) {
+  const image = cannedImage();
+  const registryTokens = new Map<string, string>();
+  const identityOf = (req: FakeRequest): string | undefined => {
+    const [scheme, value] = String(req.headers.authorization ?? '').split(' ');
+    if (scheme === 'Bearer') return registryTokens.get(value ?? '');
+    if (scheme !== 'Basic') return undefined;
+    const [user, ...rest] = Buffer.from(value ?? '', 'base64')
+      .toString('utf8')
+      .split(':');
+    if (user !== '_token' && user !== 'oauth2accesstoken') return undefined;
+    return valid(rest.join(':'))?.identity;
+  };
+  const unauthorized = (req: FakeRequest): FakeResponse => ({
+    status: 401,
+    headers: {
+      'WWW-Authenticate': `Bearer realm="https://${req.host}/v2/token",service="${req.host}"`,
+      'Docker-Distribution-API-Version': 'registry/2.0',
+    },
+    body: { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] },
+  });
+
+  return (req: FakeRequest): FakeResponse => {
+    const path = req.url.pathname;
+    if (path === '/v2/token') {
+      const identity = String(req.headers.authorization ?? '').startsWith('Basic ') ? identityOf(req) : undefined;
+      if (!identity)
+        return { status: 401, body: { errors: [{ code: 'UNAUTHORIZED', message: 'invalid credentials' }] } };
+      const token = `registry-${randomBytes(16).toString('hex')}`;
+      registryTokens.set(token, identity);
+      return { body: { token, access_token: token, expires_in: 3600 } };
+    }
+    const identity = identityOf(req);
+    if (!identity) return unauthorized(req);
+    const headers = { 'Docker-Distribution-API-Version': 'registry/2.0' };
+    if (path === '/v2/' || path === '/v2') return { headers, body: {} };
+    const tags = /^\/v2\/(.+)\/tags\/list$/.exec(path);
+    if (tags) return { headers, body: { name: tags[1], tags: ['latest'] } };
+    const manifest = /^\/v2\/(.+)\/manifests\/[^/]+$/.exec(path);
+    if (manifest) {
+      pulls.push({ host: req.host, repository: manifest[1] as string, identity });
+      return {
+        headers: {
+          ...headers,
+          'Content-Type': 'application/vnd.oci.image.manifest.v1+json',
+          'Docker-Content-Digest': image.manifestDigest,
+        },
+        body: req.method === 'HEAD' ? '' : image.manifest,
+      };
+    }
+    if (path.endsWith(`/blobs/${image.configDigest}`)) {
+      return {
+        headers: {
+          ...headers,
+          'Content-Type': 'application/octet-stream',
+          'Docker-Content-Digest': image.configDigest,
+        },
+        body: image.config,
+      };
+    }
+    return { status: 404, headers, body: { errors: [{ code: 'NOT_FOUND', message: 'not found' }] } };
+  };
+}
