@@ -60,6 +60,25 @@ describe('node identity', () => {
     expect(acr.azure.entra.calls()).toBe(0);
   });
 
+  it.each([
+    { name: 'by client id', id: KUBELET_IDENTITY, query: 'client_id' },
+    {
+      name: 'by ARM resource id',
+      id: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/kubelet',
+      query: 'msi_res_id',
+    },
+    { name: 'the only identity on the VM, none named', id: undefined, query: undefined },
+  ])('managed identity $name', async ({ id, query }) => {
+    const config = await acr.writeConfig({ useManagedIdentityExtension: true, ...(id ? { userAssignedIdentityID: id } : {}) });
+    const result = await acr.exec({ image: `${REGISTRY}/team/app`, config });
+    credentialFor(result, REGISTRY);
+    const params = acr.azure.imds.requests[0]?.url.searchParams;
+    expect(params?.get('resource')).toBe('https://containerregistry.azure.net');
+    expect([...(params?.keys() ?? [])].filter((key) => ['client_id', 'msi_res_id', 'object_id'].includes(key))).toEqual(query ? [query] : []);
+    expect(acr.azure.imds.requests[0]?.headers.metadata).toBe('true');
+    expect(acr.azure.registry(REGISTRY).issued[0]?.clientId).toBe(KUBELET_IDENTITY);
+  });
+
   it('service principal from azure.json: the static secret, no network, 10 min', async () => {
     const result = await acr.exec({ image: `${REGISTRY}/team/app`, config: acr.configs.servicePrincipal, args: ['--v=10'] });
     expect(credentialFor(result, '*.azurecr.io')).toEqual({ username: SP_ID, password: SP_SECRET });
