@@ -32,6 +32,43 @@ export async function requestHandler(ctx: Pick<Context, 'http'>): Promise<NodeHt
   });
 }
 
+/** The regions whose STS calls went to sts.amazonaws.com before regional endpoints became the default. */
+const LEGACY_GLOBAL_STS_REGIONS = new Set([
+  'ap-northeast-1',
+  'ap-south-1',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ca-central-1',
+  'eu-central-1',
+  'eu-north-1',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'sa-east-1',
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+]);
+
+/**
+ * STS client settings. The JS SDK ignores AWS_STS_REGIONAL_ENDPOINTS (it is always regional, and its
+ * `useGlobalEndpoint` switch makes AssumeRoleWithWebIdentity demand credentials). Nodes may set
+ * `legacy` to keep sts.amazonaws.com, e.g. when only that name passes an egress proxy; so `legacy`
+ * is honoured here as the SDKs that know it do: the global endpoint, signed for us-east-1, for the
+ * regions that had it, unless an explicit endpoint or FIPS is configured.
+ */
+export function stsClientConfig(env: Context['env'], region: string, handler: NodeHttpHandler) {
+  const legacy =
+    env.AWS_STS_REGIONAL_ENDPOINTS?.toLowerCase() === 'legacy' &&
+    LEGACY_GLOBAL_STS_REGIONS.has(region) &&
+    !env.AWS_ENDPOINT_URL_STS &&
+    !env.AWS_ENDPOINT_URL &&
+    env.AWS_USE_FIPS_ENDPOINT?.toLowerCase() !== 'true';
+  if (legacy) return { region: 'us-east-1', endpoint: 'https://sts.amazonaws.com', requestHandler: handler };
+  return { region, requestHandler: handler };
+}
+
 /** Error names AWS services use for "slow down" (awsJson `__type`, awsQuery `Code`). */
 const THROTTLING = new Set([
   'Throttling',

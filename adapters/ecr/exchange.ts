@@ -6,7 +6,7 @@
  */
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import { type Context, CredkitError, type ErrorKind } from '../../core/index.ts';
-import { type AwsCredentials, cloudMessage, errorCode, retrying, sdkFailure } from './aws.ts';
+import { type AwsCredentials, cloudMessage, errorCode, retrying, sdkFailure, stsClientConfig } from './aws.ts';
 import { ROLE_SESSION_NAME } from './config.ts';
 
 export interface WebIdentity {
@@ -20,13 +20,13 @@ export interface WebIdentity {
 }
 
 export async function assumeRoleWithWebIdentity(
-  ctx: Pick<Context, 'log' | 'signal'>,
+  ctx: Pick<Context, 'env' | 'log' | 'signal'>,
   identity: WebIdentity,
   handler: NodeHttpHandler,
 ): Promise<AwsCredentials> {
   const { STSClient, AssumeRoleWithWebIdentityCommand } = await import('@aws-sdk/client-sts');
   // One attempt per send: retries are the core's, inside the exec's deadline.
-  const sts = new STSClient({ region: identity.region, requestHandler: handler, maxAttempts: 1 });
+  const sts = new STSClient({ ...stsClientConfig(ctx.env, identity.region, handler), maxAttempts: 1 });
   const command = new AssumeRoleWithWebIdentityCommand({
     RoleArn: identity.roleArn,
     RoleSessionName: ROLE_SESSION_NAME,

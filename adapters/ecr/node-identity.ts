@@ -6,7 +6,7 @@
  */
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import { type Context, CredkitError } from '../../core/index.ts';
-import { type AwsCredentials, cloudMessage, errorCode } from './aws.ts';
+import { type AwsCredentials, cloudMessage, errorCode, stsClientConfig } from './aws.ts';
 import { imdsCredentials, imdsDisabled } from './imds.ts';
 
 export interface NodeCredentials {
@@ -23,7 +23,7 @@ export async function nodeCredentials(
   handler: NodeHttpHandler,
 ): Promise<NodeCredentials> {
   const providers = await import('@aws-sdk/credential-providers');
-  const clientConfig = { region, requestHandler: handler };
+  const clientConfig = stsClientConfig(ctx.env, region, handler);
   const env = ctx.env;
   const links: Link[] = [
     // As the SDK: a profile named in AWS_PROFILE beats static keys in the environment.

@@ -3,7 +3,7 @@
  * rows and research/aws-ecr.md §1.7, §3.9), and how SDK errors are sorted into retry / fail.
  */
 import { describe, expect, it } from 'vitest';
-import { isTransient } from '../../../adapters/ecr/aws.ts';
+import { isTransient, stsClientConfig } from '../../../adapters/ecr/aws.ts';
 import { describeStsError } from '../../../adapters/ecr/exchange.ts';
 import { decodeAuthorizationToken } from '../../../adapters/ecr/index.ts';
 import { CredkitError } from '../../../core/index.ts';
@@ -162,5 +162,50 @@ describe('describeStsError (upstream "failed to assume role: <err>", plus who an
     expect(error.message).toContain('the cloud message');
     expect(error.message).toContain(fix);
     expect(error.message).not.toContain(identity.token);
+  });
+});
+
+describe('stsClientConfig (AWS_STS_REGIONAL_ENDPOINTS, which the JS SDK ignores)', () => {
+  const handler = {} as Parameters<typeof stsClientConfig>[2];
+  it.each([
+    { name: 'default: regional', env: {}, region: 'us-west-2', expected: { region: 'us-west-2' } },
+    {
+      name: 'regional',
+      env: { AWS_STS_REGIONAL_ENDPOINTS: 'regional' },
+      region: 'us-west-2',
+      expected: { region: 'us-west-2' },
+    },
+    {
+      name: 'legacy in a legacy region: global, signed for us-east-1',
+      env: { AWS_STS_REGIONAL_ENDPOINTS: 'legacy' },
+      region: 'eu-west-1',
+      expected: { region: 'us-east-1', endpoint: 'https://sts.amazonaws.com' },
+    },
+    {
+      name: 'legacy in a newer region: regional',
+      env: { AWS_STS_REGIONAL_ENDPOINTS: 'legacy' },
+      region: 'ap-east-1',
+      expected: { region: 'ap-east-1' },
+    },
+    {
+      name: 'legacy in China: regional',
+      env: { AWS_STS_REGIONAL_ENDPOINTS: 'legacy' },
+      region: 'cn-north-1',
+      expected: { region: 'cn-north-1' },
+    },
+    {
+      name: 'legacy but AWS_ENDPOINT_URL_STS wins',
+      env: { AWS_STS_REGIONAL_ENDPOINTS: 'legacy', AWS_ENDPOINT_URL_STS: 'https://vpce' },
+      region: 'us-west-2',
+      expected: { region: 'us-west-2' },
+    },
+    {
+      name: 'legacy but FIPS',
+      env: { AWS_STS_REGIONAL_ENDPOINTS: 'legacy', AWS_USE_FIPS_ENDPOINT: 'true' },
+      region: 'us-east-1',
+      expected: { region: 'us-east-1' },
+    },
+  ])('$name', ({ env, region, expected }) => {
+    expect(stsClientConfig(env, region, handler)).toEqual({ ...expected, requestHandler: handler });
   });
 });

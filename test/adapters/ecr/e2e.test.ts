@@ -8,13 +8,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ecrHandler, ecrLabel } from '../../../adapters/ecr/fake.ts';
+import { awsJsonError, ecrHandler, ecrLabel } from '../../../adapters/ecr/fake.ts';
 import { ROLE_ANNOTATION } from '../../../adapters/ecr/index.ts';
 import { ERROR_KINDS } from '../../../core/index.ts';
 import type { FakeServer, KubeletResult } from '../../../core/testing/index.ts';
 import { type EcrWorld, ROLE_A, ROLE_B, SUBJECT_A, SUBJECT_B, startEcrWorld } from './world.ts';
 
 const REGIONS = ['us-west-2', 'us-east-1', 'cn-north-1', 'us-gov-west-1', 'eusc-de-east-1', 'us-iso-east-1'];
+/** IRSA for the provider process itself (AWS_WEB_IDENTITY_TOKEN_FILE), a node-identity source. */
+const ROLE_NODE = 'arn:aws:iam::123456789012:role/node-puller';
+const SUBJECT_NODE = 'system:serviceaccount:kube-system:ecr-node';
 let ecr: EcrWorld;
 let host: string;
 let vpce: FakeServer;
@@ -22,6 +25,11 @@ let vpce: FakeServer;
 beforeAll(async () => {
   ecr = await startEcrWorld({
     regions: REGIONS,
+    roles: {
+      [ROLE_A]: { subjects: [SUBJECT_A] },
+      [ROLE_B]: { subjects: [SUBJECT_B] },
+      [ROLE_NODE]: { subjects: [SUBJECT_NODE] },
+    },
     // The registries' repository policies: each team's role reads only its own repositories.
     canPull: (principal, repository) => {
       if (principal === `assumed-role:${ROLE_A}`) return repository.startsWith('team-a/');
@@ -135,16 +143,33 @@ describe('node identity', () => {
       imds: 0,
     },
     {
+      name: 'a web identity token file (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN): STS through the proxy',
+      setup: async () => {
+        const file = join(ecr.env.HOME ?? '', 'web-identity-token');
+        writeFileSync(file, await ecr.mint('kube-system', 'ecr-node'));
+        return { AWS_WEB_IDENTITY_TOKEN_FILE: file, AWS_ROLE_ARN: ROLE_NODE };
+      },
+      principal: `assumed-role:${ROLE_NODE}`,
+      imds: 0,
+      sts: 1,
+    },
+    {
       name: 'IMDS at AWS_EC2_METADATA_SERVICE_ENDPOINT',
       setup: () => ({ AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://metadata.credkit.test' }),
       principal: 'instance-role:eks-node',
       imds: 3,
     },
-  ])('$name', async ({ setup, principal, imds }) => {
-    const result = await ecr.run({ image: `${host}/team-a/app`, env: setup() });
+  ] as Array<{
+    name: string;
+    setup: () => Record<string, string> | Promise<Record<string, string>>;
+    principal: string;
+    imds: number;
+    sts?: number;
+  }>)('$name', async ({ setup, principal, imds, sts = 0 }) => {
+    const result = await ecr.run({ image: `${host}/team-a/app`, env: await setup() });
     expect(result.verdict.valid).toBe(true);
     expect(ecr.aws.principalOf(passwordOf(result))).toBe(principal);
-    expect(calls()).toEqual({ sts: 0, ecr: 1, imds });
+    expect(calls()).toEqual({ sts, ecr: 1, imds });
   });
 
   it.each([
@@ -230,6 +255,51 @@ describe('service account tokens', () => {
     expect((await skopeoInspect(`${host}/team-a/app:latest`, passwordA)).ok).toBe(true);
     expect((await skopeoInspect(`${host}/team-a/app:latest`, passwordB)).ok).toBe(false);
     expect((await skopeoInspect(`${host}/team-b/app:latest`, passwordB)).ok).toBe(true);
+  });
+
+  it('AWS_STS_REGIONAL_ENDPOINTS=legacy sends AssumeRoleWithWebIdentity to the global endpoint', async () => {
+    const result = await ecr.run({
+      image: `${host}/team-a/app`,
+      serviceAccountToken: await ecr.mint('team-a', 'puller'),
+      serviceAccountAnnotations: { [ROLE_ANNOTATION]: ROLE_A },
+      cacheType: 'ServiceAccount',
+      env: { AWS_STS_REGIONAL_ENDPOINTS: 'legacy' },
+    });
+    expect(result.verdict.valid).toBe(true);
+    expect(ecr.aws.sts.requests.map((req) => req.host)).toEqual(['sts.amazonaws.com']);
+  });
+
+  it.each([
+    {
+      name: 'three ECR throttles, then success',
+      times: 3,
+      status: 400,
+      type: 'ThrottlingException',
+      exitCode: 0,
+      ecrCalls: 4,
+    },
+    {
+      name: 'ECR 500 on every attempt: failure well inside the deadline',
+      times: 10,
+      status: 500,
+      type: 'ServerException',
+      exitCode: ERROR_KINDS.unavailable,
+      ecrCalls: 5,
+    },
+  ])('retries: $name', async ({ times, status, type, exitCode, ecrCalls }) => {
+    ecr.aws.ecr.faults.push('GetAuthorizationToken', awsJsonError(status, type, 'injected'), times);
+    const token = await ecr.mint('team-a', 'puller');
+    const result = await ecr.run({
+      image: `${host}/team-a/app`,
+      serviceAccountToken: token,
+      serviceAccountAnnotations: { [ROLE_ANNOTATION]: ROLE_A },
+      cacheType: 'ServiceAccount',
+    });
+    expect(result.exitCode).toBe(exitCode);
+    expect(calls()).toEqual({ sts: 1, ecr: ecrCalls, imds: 0 });
+    expect(result.durationMs).toBeLessThan(15_000);
+    if (exitCode !== 0) expect(result.stderr).toContain(`ServerException: injected`);
+    expect(leaks(result, [token])).toEqual([]);
   });
 
   it('a token with no role uses the node identity and says so at the default verbosity', async () => {
