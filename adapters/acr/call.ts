@@ -38,11 +38,14 @@ export async function call(ctx: CallContext, what: string, url: string, init: Ht
       {
         signal: ctx.signal,
         retryable: (error) => {
-          if (error instanceof RetryableAnswer) return { afterMs: retryAfterMs(error.response.headers['retry-after']) ?? 0 };
+          if (error instanceof RetryableAnswer)
+            return { afterMs: retryAfterMs(error.response.headers['retry-after']) ?? 0 };
           return isCredkitError(error) && error.kind === 'unavailable';
         },
         onRetry: (error, attempt, delayMs) =>
-          ctx.log.v(2).info(`retrying ${what}`, { attempt, delayMs: Math.round(delayMs), reason: (error as Error).message }),
+          ctx.log
+            .v(2)
+            .info(`retrying ${what}`, { attempt, delayMs: Math.round(delayMs), reason: (error as Error).message }),
       },
     );
   } catch (error) {
@@ -55,7 +58,9 @@ export async function call(ctx: CallContext, what: string, url: string, init: Ht
 export function jsonBody(response: HttpResponse): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(response.text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

@@ -22,7 +22,8 @@ export function parseAuthParams(text: string): Record<string, string> {
   if (rest === '') throw new Error('malformed header value: no parameters');
   while (rest !== '') {
     const key = TOKEN.exec(rest)?.[0];
-    if (!key) throw new Error(`malformed header value: expected a parameter name at ${JSON.stringify(rest.slice(0, 20))}`);
+    if (!key)
+      throw new Error(`malformed header value: expected a parameter name at ${JSON.stringify(rest.slice(0, 20))}`);
     rest = rest.slice(key.length).trimStart();
     if (!rest.startsWith('=')) throw new Error(`malformed header value: parameter ${key} has no value`);
     rest = rest.slice(1).trimStart();
@@ -81,7 +82,9 @@ function checkRealm(registry: string, realm: string, fail: (why: string) => Erro
     throw fail(`realm ${JSON.stringify(realm)} is not a URL`);
   }
   if (url.protocol !== 'https:' || !isAcrHost(url.hostname)) {
-    throw fail(`realm ${url.origin} is not an https ACR endpoint; refusing to send a token there (registry ${registry})`);
+    throw fail(
+      `realm ${url.origin} is not an https ACR endpoint; refusing to send a token there (registry ${registry})`,
+    );
   }
   return url.href;
 }

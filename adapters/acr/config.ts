@@ -37,7 +37,10 @@ export async function loadAzureConfig(path: string): Promise<AzureConfig> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new CredkitError('usage', `cannot read the Azure config file ${path} (${code}): fix the path in the kubelet config args`);
+    throw new CredkitError(
+      'usage',
+      `cannot read the Azure config file ${path} (${code}): fix the path in the kubelet config args`,
+    );
   }
   return parseAzureConfig(text, path);
 }
@@ -93,10 +96,16 @@ export function authorityHost(config: Pick<AzureConfig, 'cloud'>, env: Env): str
     try {
       url = new URL(fromEnv);
     } catch {
-      throw new CredkitError('usage', `AZURE_AUTHORITY_HOST ${JSON.stringify(fromEnv)} is not a URL: use e.g. https://login.microsoftonline.us`);
+      throw new CredkitError(
+        'usage',
+        `AZURE_AUTHORITY_HOST ${JSON.stringify(fromEnv)} is not a URL: use e.g. https://login.microsoftonline.us`,
+      );
     }
     if (url.protocol !== 'https:') {
-      throw new CredkitError('usage', `AZURE_AUTHORITY_HOST ${fromEnv} must use https: the service account token is sent there`);
+      throw new CredkitError(
+        'usage',
+        `AZURE_AUTHORITY_HOST ${fromEnv} must use https: the service account token is sent there`,
+      );
     }
     return url.origin;
   }

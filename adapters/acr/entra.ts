@@ -7,7 +7,7 @@
  * metadata for (sovereign and custom clouds), and loading it would slow every exec's start.
  */
 import { CredkitError, isRetryableStatus } from '../../core/index.ts';
-import { type CallContext, FORM_HEADERS, call, formBody, jsonBody } from './call.ts';
+import { type CallContext, call, FORM_HEADERS, formBody, jsonBody } from './call.ts';
 
 /** One scope for every cloud since cloud-provider-azure#8593 (works with authentication-as-arm disabled). */
 export const ACR_SCOPE = 'https://containerregistry.azure.net/.default';
@@ -31,7 +31,11 @@ export interface ServicePrincipalSecret {
 
 type Body = Record<string, unknown> | undefined;
 
-export function entraTokenForServiceAccount(ctx: CallContext, authorityHost: string, identity: FederatedIdentity): Promise<string> {
+export function entraTokenForServiceAccount(
+  ctx: CallContext,
+  authorityHost: string,
+  identity: FederatedIdentity,
+): Promise<string> {
   return entraToken(ctx, authorityHost, {
     tenantId: identity.tenantId,
     clientId: identity.clientId,
@@ -44,7 +48,11 @@ export function entraTokenForServiceAccount(ctx: CallContext, authorityHost: str
   });
 }
 
-export function entraTokenForClientSecret(ctx: CallContext, authorityHost: string, sp: ServicePrincipalSecret): Promise<string> {
+export function entraTokenForClientSecret(
+  ctx: CallContext,
+  authorityHost: string,
+  sp: ServicePrincipalSecret,
+): Promise<string> {
   return entraToken(ctx, authorityHost, {
     tenantId: sp.tenantId,
     clientId: sp.clientId,
@@ -67,7 +75,12 @@ async function entraToken(ctx: CallContext, authorityHost: string, request: Toke
   const response = await call(ctx, 'the Entra ID token request', url, {
     method: 'POST',
     headers: FORM_HEADERS,
-    body: formBody({ grant_type: 'client_credentials', client_id: request.clientId, scope: ACR_SCOPE, ...request.credential }),
+    body: formBody({
+      grant_type: 'client_credentials',
+      client_id: request.clientId,
+      scope: ACR_SCOPE,
+      ...request.credential,
+    }),
   });
   const body = jsonBody(response);
   const token = body?.access_token;
@@ -76,7 +89,10 @@ async function entraToken(ctx: CallContext, authorityHost: string, request: Toke
     return token;
   }
   if (response.status === 200) {
-    throw new CredkitError('unavailable', `Entra ID answered the token request for ${request.who} without an access_token`);
+    throw new CredkitError(
+      'unavailable',
+      `Entra ID answered the token request for ${request.who} without an access_token`,
+    );
   }
   if (isRetryableStatus(response.status)) {
     throw new CredkitError(

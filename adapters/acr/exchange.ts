@@ -7,7 +7,7 @@
  */
 import { decodeJwt } from 'jose';
 import { CredkitError } from '../../core/index.ts';
-import { type CallContext, FORM_HEADERS, call, formBody, jsonBody } from './call.ts';
+import { type CallContext, call, FORM_HEADERS, formBody, jsonBody } from './call.ts';
 import type { Challenge } from './challenge.ts';
 
 /** Username ACR expects with a refresh token (upstream `dockerTokenLoginUsernameGUID`). */

@@ -17,7 +17,13 @@ import { imdsHandler, imdsLabel, type ManagedIdentitySpec } from './fake/imds.ts
 import { type FakeRegistrySpec, type IssuedRefreshToken, registryHandler, registryLabel } from './fake/registry.ts';
 import { ACR_RESOURCE, createSigner } from './fake/tokens.ts';
 
-export type { FakeRegistrySpec, FederatedCredentialSpec, IssuedRefreshToken, ManagedIdentitySpec, ServicePrincipalSpec };
+export type {
+  FakeRegistrySpec,
+  FederatedCredentialSpec,
+  IssuedRefreshToken,
+  ManagedIdentitySpec,
+  ServicePrincipalSpec,
+};
 
 export interface FakeAzureOptions {
   /** Default `login.microsoftonline.com`; sovereign clouds use theirs (`login.microsoftonline.us`...). */
@@ -68,7 +74,10 @@ export async function startFakeAzure(world: FakeWorld, options: FakeAzureOptions
   for (const entry of options.registries) {
     const spec = typeof entry === 'string' ? { loginServer: entry } : entry;
     const [name, ...suffix] = spec.loginServer.split('.');
-    const hosts = [spec.loginServer, ...(spec.geoReplicas ?? []).map((region) => [name, region, 'geo', ...suffix].join('.'))];
+    const hosts = [
+      spec.loginServer,
+      ...(spec.geoReplicas ?? []).map((region) => [name, region, 'geo', ...suffix].join('.')),
+    ];
     const issued: IssuedRefreshToken[] = [];
     const server = await world.serve(
       hosts,

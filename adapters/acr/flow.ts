@@ -5,12 +5,12 @@
  */
 import { type Context, type Credential, CredkitError } from '../../core/index.ts';
 import { type Challenge, fetchChallenge, knownChallenge } from './challenge.ts';
-import { ACR_REFRESH_TOKEN_USERNAME, exchangeForRefreshToken } from './exchange.ts';
 import { entraTokenForClientSecret, entraTokenForServiceAccount } from './entra.ts';
+import { ACR_REFRESH_TOKEN_USERNAME, exchangeForRefreshToken } from './exchange.ts';
 import type { AcrIdentity } from './identity.ts';
 import { describeManagedIdentity, managedIdentityToken } from './imds.ts';
-import { isGeoReplica } from './registry.ts';
 import type { AcrTarget } from './registry.ts';
+import { isGeoReplica } from './registry.ts';
 
 /** Upstream's fixed cache TTL (cloud-provider-azure#9974), used only when a refresh token has no `exp`. */
 const UNKNOWN_EXPIRY_MS = 60 * 60 * 1000;
@@ -58,7 +58,10 @@ function entraAccessToken(ctx: Context, identity: AcrIdentity, authorityHost: st
       return managedIdentityToken(ctx, identity.userAssignedIdentityID);
     case 'servicePrincipal':
       if (!identity.tenantId) {
-        throw new CredkitError('usage', '--service-principal-auth=token needs tenantId in azure.json: the secret is exchanged in that tenant');
+        throw new CredkitError(
+          'usage',
+          '--service-principal-auth=token needs tenantId in azure.json: the secret is exchanged in that tenant',
+        );
       }
       return entraTokenForClientSecret(ctx, authorityHost, { ...identity, tenantId: identity.tenantId });
   }

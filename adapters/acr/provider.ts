@@ -4,7 +4,7 @@
  * identities, plus the pod's own Entra identity through its service account token.
  */
 import { type Context, type Credential, CredkitError, defineProvider, parseImage } from '../../core/index.ts';
-import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION, chooseIdentity } from './identity.ts';
+import { CLIENT_ID_ANNOTATION, chooseIdentity, TENANT_ID_ANNOTATION } from './identity.ts';
 import { ACR_MATCH_IMAGES, type AcrTarget, parseRegistryMirrors, resolveAcrTarget } from './registry.ts';
 
 /** The audience Entra ID federated identity credentials expect by convention. */
@@ -37,9 +37,13 @@ type Scope = Pick<Context<typeof flags>, 'flags' | 'positionals'>;
 /** Checks the command line as upstream does: exactly one argument, the config file. */
 function configPath(scope: Scope): string {
   const [path, ...extra] = scope.positionals;
-  if (!path) throw new CredkitError('usage', 'config file is not specified: pass the path to azure.json as the argument');
+  if (!path)
+    throw new CredkitError('usage', 'config file is not specified: pass the path to azure.json as the argument');
   if (extra.length > 0) {
-    throw new CredkitError('usage', `expected exactly one argument (config file), got ${scope.positionals.length}: ${scope.positionals.join(' ')}`);
+    throw new CredkitError(
+      'usage',
+      `expected exactly one argument (config file), got ${scope.positionals.length}: ${scope.positionals.join(' ')}`,
+    );
   }
   return path;
 }
@@ -61,7 +65,8 @@ function targetOf(image: Context['image'], scope: Scope): AcrTarget | null {
 export const provider = defineProvider({
   name: 'credkit-acr',
   version: '0.1.0',
-  description: 'Azure Container Registry credentials from the node managed identity, its service principal, or the pod\'s Entra workload identity',
+  description:
+    "Azure Container Registry credentials from the node managed identity, its service principal, or the pod's Entra workload identity",
   matchImages: ACR_MATCH_IMAGES,
   positionals: '<azure.json>',
   flags,
@@ -92,7 +97,9 @@ export const provider = defineProvider({
         username: identity.clientId,
         password: identity.clientSecret,
         // Rounded up to a whole second so the duration reads 10m0s, not 9m59s.
-        expiresAt: new Date(Math.ceil((ctx.now() + STATIC_SECRET_CACHE_MS) / 1000) * 1000 + SAFETY_MARGIN_SECONDS * 1000),
+        expiresAt: new Date(
+          Math.ceil((ctx.now() + STATIC_SECRET_CACHE_MS) / 1000) * 1000 + SAFETY_MARGIN_SECONDS * 1000,
+        ),
         keys: [...new Set([...target.keys, ...STATIC_KEYS])],
       };
     }

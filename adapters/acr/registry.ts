@@ -13,7 +13,10 @@ const LOGIN_SERVER = new RegExp(`^${NAME}\\.${TLD}$`, 'i');
 const GEO_REPLICA = new RegExp(`^${NAME}\\.[a-z0-9]+\\.geo\\.${TLD}$`, 'i');
 
 /** The kubelet matchImages that cover every host `isAcrHost` accepts (AKS writes the same list). */
-export const ACR_MATCH_IMAGES = ['io', 'cn', 'de', 'us'].flatMap((tld) => [`*.azurecr.${tld}`, `*.*.geo.azurecr.${tld}`]);
+export const ACR_MATCH_IMAGES = ['io', 'cn', 'de', 'us'].flatMap((tld) => [
+  `*.azurecr.${tld}`,
+  `*.*.geo.azurecr.${tld}`,
+]);
 
 export function isAcrHost(host: string): boolean {
   return LOGIN_SERVER.test(host) || GEO_REPLICA.test(host);
@@ -42,10 +45,16 @@ export function parseRegistryMirrors(value: string | undefined): RegistryMirrors
     const parts = entry.split(':');
     const [source, target] = parts;
     if (parts.length !== 2 || !source || !target) {
-      throw new CredkitError('usage', `--registry-mirror entry ${JSON.stringify(entry)} is not src:dst (hosts without ports, e.g. mcr.microsoft.com:myacr.azurecr.io)`);
+      throw new CredkitError(
+        'usage',
+        `--registry-mirror entry ${JSON.stringify(entry)} is not src:dst (hosts without ports, e.g. mcr.microsoft.com:myacr.azurecr.io)`,
+      );
     }
     if (!isAcrHost(target)) {
-      throw new CredkitError('usage', `--registry-mirror target ${target} is not an ACR login server (<name>.azurecr.io)`);
+      throw new CredkitError(
+        'usage',
+        `--registry-mirror target ${target} is not an ACR login server (<name>.azurecr.io)`,
+      );
     }
     mirrors.set(source.toLowerCase(), target.toLowerCase());
   }

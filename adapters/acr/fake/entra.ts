@@ -110,7 +110,12 @@ async function token(options: FakeEntraOptions, tenant: string, form: URLSearchP
     return issue(options, tenant, clientId);
   }
   if (form.get('client_assertion_type') !== JWT_BEARER || !form.get('client_assertion')) {
-    return aadsts(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'client_assertion'.");
+    return aadsts(
+      400,
+      'invalid_request',
+      900144,
+      "The request body must contain the following parameter: 'client_assertion'.",
+    );
   }
   const credentials = options.federatedCredentials.filter((f) => f.tenantId === tenant && f.clientId === clientId);
   if (credentials.length === 0) return appNotFound(clientId, tenant);
@@ -132,7 +137,10 @@ async function federated(
   }
   const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud ?? ''];
   const match = credentials.find(
-    (f) => f.issuer === claims.iss && f.subject === claims.sub && audiences.includes(f.audience ?? 'api://AzureADTokenExchange'),
+    (f) =>
+      f.issuer === claims.iss &&
+      f.subject === claims.sub &&
+      audiences.includes(f.audience ?? 'api://AzureADTokenExchange'),
   );
   if (!match) {
     return aadsts(
@@ -160,11 +168,19 @@ async function issue(options: FakeEntraOptions, tenant: string, clientId: string
 }
 
 export function entraAccessToken(signer: Signer, tenant: string, clientId: string): Promise<string> {
-  return signer.sign({ aud: ACR_RESOURCE, tid: tenant, appid: clientId, oid: clientId, sub: clientId, idtyp: 'app' }, 3600);
+  return signer.sign(
+    { aud: ACR_RESOURCE, tid: tenant, appid: clientId, oid: clientId, sub: clientId, idtyp: 'app' },
+    3600,
+  );
 }
 
 function tenantNotFound(tenant: string): FakeResponse {
-  return aadsts(400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID.`);
+  return aadsts(
+    400,
+    'invalid_tenant',
+    90002,
+    `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID.`,
+  );
 }
 
 function appNotFound(clientId: string, tenant: string): FakeResponse {
@@ -180,7 +196,10 @@ function appNotFound(clientId: string, tenant: string): FakeResponse {
 export function aadsts(status: number, error: string, code: number, message: string): FakeResponse {
   const traceId = randomUUID();
   const correlationId = randomUUID();
-  const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const timestamp = new Date()
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
   return {
     status,
     body: {

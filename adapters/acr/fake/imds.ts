@@ -21,16 +21,25 @@ export function imdsLabel(req: FakeRequest): string {
   return req.url.pathname === '/metadata/identity/oauth2/token' ? 'token' : `${req.method} ${req.url.pathname}`;
 }
 
-export function imdsHandler(identities: ManagedIdentitySpec[], signer: Signer): (req: FakeRequest) => Promise<FakeResponse> {
+export function imdsHandler(
+  identities: ManagedIdentitySpec[],
+  signer: Signer,
+): (req: FakeRequest) => Promise<FakeResponse> {
   return async (req) => {
     if (req.endpoint !== 'token') return { status: 404, body: { error: 'not_found' } };
     if (req.headers.metadata !== 'true') {
-      return { status: 400, body: { error: 'invalid_request', error_description: 'Required metadata header not specified' } };
+      return {
+        status: 400,
+        body: { error: 'invalid_request', error_description: 'Required metadata header not specified' },
+      };
     }
     const query = req.url.searchParams;
     const resource = query.get('resource');
     if (!query.get('api-version') || !resource) {
-      return { status: 400, body: { error: 'invalid_request', error_description: 'Required query variable not specified' } };
+      return {
+        status: 400,
+        body: { error: 'invalid_request', error_description: 'Required query variable not specified' },
+      };
     }
     const found = pick(identities, query);
     if (!found) return { status: 400, body: { error: 'invalid_request', error_description: 'Identity not found' } };

@@ -61,7 +61,10 @@ export function registryHandler(state: RegistryState): (req: FakeRequest) => Pro
     switch (req.endpoint) {
       case 'challenge':
         if (await bearerAccess(state, req)) return { body: {} };
-        return unauthorized('authentication required, visit https://aka.ms/acr/authorization for more information.', challenge);
+        return unauthorized(
+          'authentication required, visit https://aka.ms/acr/authorization for more information.',
+          challenge,
+        );
       case 'exchange':
         return req.method === 'POST' ? exchange(state, new URLSearchParams(req.body)) : { status: 405, body: '' };
       case 'token':
@@ -79,7 +82,10 @@ export function registryHandler(state: RegistryState): (req: FakeRequest) => Pro
 async function exchange(state: RegistryState, form: URLSearchParams): Promise<FakeResponse> {
   const grantType = form.get('grant_type') ?? '';
   if (grantType !== 'access_token' && grantType !== 'access_token_refresh_token') {
-    return { status: 400, body: { errors: [{ code: 'UNSUPPORTED', message: `grant_type ${grantType} is not supported` }] } };
+    return {
+      status: 400,
+      body: { errors: [{ code: 'UNSUPPORTED', message: `grant_type ${grantType} is not supported` }] },
+    };
   }
   if (form.get('service') !== state.spec.loginServer) {
     return { status: 400, body: { errors: [{ code: 'UNSUPPORTED', message: 'service does not name this registry' }] } };
@@ -98,7 +104,13 @@ async function exchange(state: RegistryState, form: URLSearchParams): Promise<Fa
   if (tenant && tenant !== claims.tid) return unauthorized(`the AAD token was not issued by tenant ${tenant}`);
   const clientId = String(claims.appid);
   const refreshToken = await state.signer.sign(
-    { aud: state.spec.loginServer, sub: clientId, tenant: claims.tid, grant_type: 'refresh_token', permissions: { actions: ['read'] } },
+    {
+      aud: state.spec.loginServer,
+      sub: clientId,
+      tenant: claims.tid,
+      grant_type: 'refresh_token',
+      permissions: { actions: ['read'] },
+    },
     state.spec.refreshTokenSeconds ?? 3 * 3600,
   );
   state.issued.push({ refreshToken, clientId, grantType, ...(tenant ? { tenant } : {}) });
@@ -142,7 +154,10 @@ async function token(state: RegistryState, req: FakeRequest): Promise<FakeRespon
     .map((scope) => scope.split(':'))
     .filter(([type, , actions]) => type === 'repository' && mayPull && actions?.split(',').includes('pull'))
     .map(([, name]) => ({ type: 'repository', name, actions: ['pull'] }));
-  const accessToken = await state.signer.sign({ aud: state.spec.loginServer, sub: subject, grant_type: 'access_token', access }, 75 * 60);
+  const accessToken = await state.signer.sign(
+    { aud: state.spec.loginServer, sub: subject, grant_type: 'access_token', access },
+    75 * 60,
+  );
   return { body: { access_token: accessToken } };
 }
 
@@ -170,11 +185,18 @@ async function content(state: RegistryState, req: FakeRequest, challenge: string
   const image = sampleImage(repository);
   if (match?.[2] === 'tags') return { body: { name: repository, tags: ['v1', 'latest'] } };
   if (match?.[2] === 'blobs') {
-    if (match[3] !== image.configDigest) return { status: 404, body: { errors: [{ code: 'BLOB_UNKNOWN', message: 'blob unknown' }] } };
-    return { headers: { 'content-type': 'application/octet-stream', 'docker-content-digest': image.configDigest }, body: image.config };
+    if (match[3] !== image.configDigest)
+      return { status: 404, body: { errors: [{ code: 'BLOB_UNKNOWN', message: 'blob unknown' }] } };
+    return {
+      headers: { 'content-type': 'application/octet-stream', 'docker-content-digest': image.configDigest },
+      body: image.config,
+    };
   }
   return {
-    headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': image.manifestDigest },
+    headers: {
+      'content-type': 'application/vnd.oci.image.manifest.v1+json',
+      'docker-content-digest': image.manifestDigest,
+    },
     body: req.method === 'HEAD' ? '' : image.manifest,
   };
 }
@@ -191,10 +213,13 @@ function sampleImage(repository: string) {
   const manifest = JSON.stringify({
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: Buffer.byteLength(config) },
+    config: {
+      mediaType: 'application/vnd.oci.image.config.v1+json',
+      digest: configDigest,
+      size: Buffer.byteLength(config),
+    },
     layers: [],
   });
   const manifestDigest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
   return { config, configDigest, manifest, manifestDigest };
 }
-

@@ -4,7 +4,7 @@
  * credential is accepted only where it was really issued.
  */
 import { randomUUID } from 'node:crypto';
-import { type CryptoKey, type JWTPayload, SignJWT, generateKeyPair, jwtVerify } from 'jose';
+import { type CryptoKey, generateKeyPair, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 
 export interface Signer {
   sign(claims: JWTPayload, lifetimeSeconds: number): Promise<string>;

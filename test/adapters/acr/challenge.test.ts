@@ -12,10 +12,18 @@ describe('parseAuthParams (upstream TestParseAssignments)', () => {
     { name: 'spaces around = and ,', header: 'a = "b", c ="d" ', params: { a: 'b', c: 'd' } },
     { name: 'an empty quoted value', header: 'a="",c="d" ', params: { a: '', c: 'd' } },
     { name: 'unquoted last value (upstream panics)', header: 'a="b",c=d', params: { a: 'b', c: 'd' } },
-    { name: 'unquoted value before a comma (upstream swallows the rest)', header: 'a=b,c="d"', params: { a: 'b', c: 'd' } },
+    {
+      name: 'unquoted value before a comma (upstream swallows the rest)',
+      header: 'a=b,c="d"',
+      params: { a: 'b', c: 'd' },
+    },
     { name: 'escaped quote inside a value', header: 'a="x\\"y"', params: { a: 'x"y' } },
     { name: 'names are case-insensitive', header: 'Realm="r",SERVICE="s"', params: { realm: 'r', service: 's' } },
-    { name: 'comma inside quotes', header: 'scope="repository:a:pull,push"', params: { scope: 'repository:a:pull,push' } },
+    {
+      name: 'comma inside quotes',
+      header: 'scope="repository:a:pull,push"',
+      params: { scope: 'repository:a:pull,push' },
+    },
   ])('$name', ({ header, params }) => {
     expect(parseAuthParams(header)).toEqual(params);
   });
@@ -47,10 +55,20 @@ describe('readChallenge (upstream TestReceiveChallengeFromLoginServer)', () => {
       error: /scheme is "Auth", expected Bearer/,
     },
     { name: 'empty realm', status: 401, header: 'Bearer realm="",service="test.azurecr.io"', error: /missing realm/ },
-    { name: 'empty service', status: 401, header: 'Bearer realm="test.azurecr.io",service=""', error: /missing service/ },
+    {
+      name: 'empty service',
+      status: 401,
+      header: 'Bearer realm="test.azurecr.io",service=""',
+      error: /missing service/,
+    },
     { name: 'bare Bearer (upstream panics)', status: 401, header: 'Bearer', error: /no parameters/ },
     { name: 'malformed params', status: 401, header: 'Bearer realm="x', error: /unterminated quote/ },
-    { name: 'realm is not a URL', status: 401, header: 'Bearer realm="test.azurecr.io",service="s"', error: /is not a URL/ },
+    {
+      name: 'realm is not a URL',
+      status: 401,
+      header: 'Bearer realm="test.azurecr.io",service="s"',
+      error: /is not a URL/,
+    },
     {
       name: 'realm on another host: the token must not go there',
       status: 401,
@@ -69,8 +87,18 @@ describe('readChallenge (upstream TestReceiveChallengeFromLoginServer)', () => {
   });
 
   it.each([
-    { name: 'the ACR challenge', header: ACR_HEADER, realm: 'https://test.azurecr.io/oauth2/token', service: 'test.azurecr.io' },
-    { name: 'lower-case scheme', header: ACR_HEADER.replace('Bearer', 'bearer'), realm: 'https://test.azurecr.io/oauth2/token', service: 'test.azurecr.io' },
+    {
+      name: 'the ACR challenge',
+      header: ACR_HEADER,
+      realm: 'https://test.azurecr.io/oauth2/token',
+      service: 'test.azurecr.io',
+    },
+    {
+      name: 'lower-case scheme',
+      header: ACR_HEADER.replace('Bearer', 'bearer'),
+      realm: 'https://test.azurecr.io/oauth2/token',
+      service: 'test.azurecr.io',
+    },
     {
       name: 'a geo-replica naming its own realm',
       header: 'Bearer realm="https://test.eastus.geo.azurecr.io/oauth2/token",service="test.azurecr.io"',
@@ -78,6 +106,9 @@ describe('readChallenge (upstream TestReceiveChallengeFromLoginServer)', () => {
       service: 'test.azurecr.io',
     },
   ])('$name', ({ header, realm, service }) => {
-    expect(readChallenge('test.azurecr.io', { status: 401, headers: { 'www-authenticate': header } })).toEqual({ realm, service });
+    expect(readChallenge('test.azurecr.io', { status: 401, headers: { 'www-authenticate': header } })).toEqual({
+      realm,
+      service,
+    });
   });
 });

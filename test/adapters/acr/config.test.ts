@@ -36,14 +36,29 @@ describe('parseAzureConfig', () => {
       config: { cloud: 'AzurePublicCloud', useManagedIdentityExtension: false },
     },
   ])('$name', ({ text, config }) => {
-    expect(parseAzureConfig(text, '/etc/kubernetes/azure.json')).toEqual({ path: '/etc/kubernetes/azure.json', ...config });
+    expect(parseAzureConfig(text, '/etc/kubernetes/azure.json')).toEqual({
+      path: '/etc/kubernetes/azure.json',
+      ...config,
+    });
   });
 
   it.each([
-    { name: 'a scalar (upstream random-config)', text: 'random-config', error: /failed to load config .*expected an object/ },
-    { name: 'malformed JSON (upstream {invalid json)', text: '{invalid json', error: /failed to load config .*not JSON or YAML/ },
+    {
+      name: 'a scalar (upstream random-config)',
+      text: 'random-config',
+      error: /failed to load config .*expected an object/,
+    },
+    {
+      name: 'malformed JSON (upstream {invalid json)',
+      text: '{invalid json',
+      error: /failed to load config .*not JSON or YAML/,
+    },
     { name: 'a list', text: '[1, 2]', error: /expected an object/ },
-    { name: 'a string where a boolean belongs', text: '{"useManagedIdentityExtension":"yes"}', error: /usemanagedidentityextension: .*boolean/ },
+    {
+      name: 'a string where a boolean belongs',
+      text: '{"useManagedIdentityExtension":"yes"}',
+      error: /usemanagedidentityextension: .*boolean/,
+    },
   ])('$name -> usage error', ({ text, error }) => {
     expect(() => parseAzureConfig(text)).toThrow(error);
     try {
@@ -71,8 +86,18 @@ describe('authorityHost', () => {
     { name: 'AzureCloud, any case, padded', cloud: ' azurecloud ', env: {}, host: 'https://login.microsoftonline.com' },
     { name: 'AzureChinaCloud', cloud: 'AzureChinaCloud', env: {}, host: 'https://login.chinacloudapi.cn' },
     { name: 'AzureUSGovernment', cloud: 'AzureUSGovernment', env: {}, host: 'https://login.microsoftonline.us' },
-    { name: 'AzureUSGovernmentCloud', cloud: 'AZUREUSGOVERNMENTCLOUD', env: {}, host: 'https://login.microsoftonline.us' },
-    { name: 'unknown name falls back to public, as upstream', cloud: 'MyCloud', env: {}, host: 'https://login.microsoftonline.com' },
+    {
+      name: 'AzureUSGovernmentCloud',
+      cloud: 'AZUREUSGOVERNMENTCLOUD',
+      env: {},
+      host: 'https://login.microsoftonline.us',
+    },
+    {
+      name: 'unknown name falls back to public, as upstream',
+      cloud: 'MyCloud',
+      env: {},
+      host: 'https://login.microsoftonline.com',
+    },
     {
       name: 'AZURE_AUTHORITY_HOST wins over the cloud name',
       cloud: 'AzureChinaCloud',

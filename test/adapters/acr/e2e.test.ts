@@ -69,18 +69,27 @@ describe('node identity', () => {
     },
     { name: 'the only identity on the VM, none named', id: undefined, query: undefined },
   ])('managed identity $name', async ({ id, query }) => {
-    const config = await acr.writeConfig({ useManagedIdentityExtension: true, ...(id ? { userAssignedIdentityID: id } : {}) });
+    const config = await acr.writeConfig({
+      useManagedIdentityExtension: true,
+      ...(id ? { userAssignedIdentityID: id } : {}),
+    });
     const result = await acr.exec({ image: `${REGISTRY}/team/app`, config });
     credentialFor(result, REGISTRY);
     const params = acr.azure.imds.requests[0]?.url.searchParams;
     expect(params?.get('resource')).toBe('https://containerregistry.azure.net');
-    expect([...(params?.keys() ?? [])].filter((key) => ['client_id', 'msi_res_id', 'object_id'].includes(key))).toEqual(query ? [query] : []);
+    expect([...(params?.keys() ?? [])].filter((key) => ['client_id', 'msi_res_id', 'object_id'].includes(key))).toEqual(
+      query ? [query] : [],
+    );
     expect(acr.azure.imds.requests[0]?.headers.metadata).toBe('true');
     expect(acr.azure.registry(REGISTRY).issued[0]?.clientId).toBe(KUBELET_IDENTITY);
   });
 
   it('service principal from azure.json: the static secret, no network, 10 min', async () => {
-    const result = await acr.exec({ image: `${REGISTRY}/team/app`, config: acr.configs.servicePrincipal, args: ['--v=10'] });
+    const result = await acr.exec({
+      image: `${REGISTRY}/team/app`,
+      config: acr.configs.servicePrincipal,
+      args: ['--v=10'],
+    });
     expect(credentialFor(result, '*.azurecr.io')).toEqual({ username: SP_ID, password: SP_SECRET });
     expect(result.response?.auth?.[REGISTRY]).toEqual({ username: SP_ID, password: SP_SECRET });
     expect(result.verdict.cacheSeconds).toBeGreaterThanOrEqual(595);
@@ -98,7 +107,9 @@ describe('node identity', () => {
     });
     const auth = credentialFor(result, REGISTRY);
     expect(Object.keys(result.response?.auth ?? {})).toEqual([REGISTRY]);
-    expect(acr.azure.registry(REGISTRY).issued).toEqual([expect.objectContaining({ clientId: SP_ID, refreshToken: auth.password })]);
+    expect(acr.azure.registry(REGISTRY).issued).toEqual([
+      expect.objectContaining({ clientId: SP_ID, refreshToken: auth.password }),
+    ]);
     expect(new URLSearchParams(acr.azure.entra.requests[0]?.body).get('client_secret')).toBe(SP_SECRET);
     expect(result.stdout + result.stderr).not.toContain(SP_SECRET);
   });
@@ -195,10 +206,22 @@ describe('a real client uses the credential', () => {
     const auth = credentialFor(result, REGISTRY);
     const skopeo = await promisify(execFile)(
       'skopeo',
-      ['inspect', '--no-tags', '--cert-dir', acr.world.ca.certDir, '--creds', `${auth.username}:${auth.password}`, `docker://${REGISTRY}/team/app:v1`],
+      [
+        'inspect',
+        '--no-tags',
+        '--cert-dir',
+        acr.world.ca.certDir,
+        '--creds',
+        `${auth.username}:${auth.password}`,
+        `docker://${REGISTRY}/team/app:v1`,
+      ],
       { env: { ...process.env, ...acr.world.env }, timeout: 20_000 },
     );
-    expect(JSON.parse(skopeo.stdout)).toMatchObject({ Name: `${REGISTRY}/team/app`, Os: 'linux', Digest: expect.stringMatching(/^sha256:/) });
+    expect(JSON.parse(skopeo.stdout)).toMatchObject({
+      Name: `${REGISTRY}/team/app`,
+      Os: 'linux',
+      Digest: expect.stringMatching(/^sha256:/),
+    });
     expect(acr.azure.registry(REGISTRY).calls('manifest')).toBeGreaterThan(0);
   });
 
@@ -206,7 +229,15 @@ describe('a real client uses the credential', () => {
     const forged = `${GUID}:${(await acr.mint('app-a')).replace(/.$/, 'x')}`;
     const failed = await promisify(execFile)(
       'skopeo',
-      ['inspect', '--no-tags', '--cert-dir', acr.world.ca.certDir, '--creds', forged, `docker://${REGISTRY}/team/app:v1`],
+      [
+        'inspect',
+        '--no-tags',
+        '--cert-dir',
+        acr.world.ca.certDir,
+        '--creds',
+        forged,
+        `docker://${REGISTRY}/team/app:v1`,
+      ],
       { env: { ...process.env, ...acr.world.env }, timeout: 20_000 },
     ).then(
       () => 'accepted',
@@ -247,7 +278,8 @@ describe('failures: one line, the right exit code, nothing secret', () => {
       token: { sa: 'app-a' },
       clientId: 'd0d0d0d0-0000-4000-8000-00000000000d',
       exitCode: 5,
-      stderr: /AADSTS700016: Application with identifier 'd0d0d0d0-0000-4000-8000-00000000000d' was not found.*acr-client-id annotation/,
+      stderr:
+        /AADSTS700016: Application with identifier 'd0d0d0d0-0000-4000-8000-00000000000d' was not found.*acr-client-id annotation/,
       calls: 1,
     },
     {
@@ -263,7 +295,9 @@ describe('failures: one line, the right exit code, nothing secret', () => {
       config: 'wrongSecret',
       args: ['--service-principal-auth=token'],
       exitCode: 5,
-      stderr: new RegExp(`Entra ID refused service principal ${SP_ID} in tenant ${TENANT}: AADSTS7000215: Invalid client secret provided: aadClientSecret in azure.json is wrong`),
+      stderr: new RegExp(
+        `Entra ID refused service principal ${SP_ID} in tenant ${TENANT}: AADSTS7000215: Invalid client secret provided: aadClientSecret in azure.json is wrong`,
+      ),
       calls: 1,
     },
     {
@@ -283,7 +317,10 @@ describe('failures: one line, the right exit code, nothing secret', () => {
         })
       : undefined;
     const configs: Record<string, unknown> = {
-      unknownIdentity: { useManagedIdentityExtension: true, userAssignedIdentityID: '11111111-0000-4000-8000-000000000000' },
+      unknownIdentity: {
+        useManagedIdentityExtension: true,
+        userAssignedIdentityID: '11111111-0000-4000-8000-000000000000',
+      },
       wrongSecret: { tenantId: TENANT, aadClientId: SP_ID, aadClientSecret: 'wrong-secret-value' },
     };
     const config = c.config ? await acr.writeConfig(configs[c.config]) : undefined;
@@ -305,7 +342,12 @@ describe('failures: one line, the right exit code, nothing secret', () => {
 
   it('a successful run at --v=10 prints no token, refresh token or signature', async () => {
     const token = await acr.mint('app-a');
-    const result = await acr.exec({ image: `${REGISTRY}/team/app`, token, annotations: annotationsFor(APP_A), args: ['--v=10'] });
+    const result = await acr.exec({
+      image: `${REGISTRY}/team/app`,
+      token,
+      annotations: annotationsFor(APP_A),
+      args: ['--v=10'],
+    });
     expect(result.exitCode).toBe(0);
     expect(result.stderr).toContain('credential issued');
     for (const secret of secretsOf(token)) expect(result.stderr).not.toContain(secret);
@@ -315,7 +357,13 @@ describe('failures: one line, the right exit code, nothing secret', () => {
 
 describe('throttling and server errors are retried within the deadline', () => {
   it.each([
-    { name: 'Entra ID 429 x3 with Retry-After', server: 'entra', endpoint: 'token', fault: { status: 429, headers: { 'retry-after': '1' } }, times: 3 },
+    {
+      name: 'Entra ID 429 x3 with Retry-After',
+      server: 'entra',
+      endpoint: 'token',
+      fault: { status: 429, headers: { 'retry-after': '1' } },
+      times: 3,
+    },
     { name: 'exchange 503 x2', server: REGISTRY, endpoint: 'exchange', fault: { status: 503, body: 'busy' }, times: 2 },
     { name: 'exchange delayed 1.5 s x1', server: REGISTRY, endpoint: 'exchange', fault: { delayMs: 1500 }, times: 1 },
   ])('$name -> success', async ({ server, endpoint, fault, times }) => {
@@ -330,9 +378,15 @@ describe('throttling and server errors are retried within the deadline', () => {
 
   it('429 that never ends fails as unavailable, naming the host', async () => {
     acr.azure.entra.faults.push('token', { status: 429, headers: { 'retry-after': '0' } }, 10);
-    const result = await acr.exec({ image: `${REGISTRY}/team/app`, token: await acr.mint('app-a'), annotations: annotationsFor(APP_A) });
+    const result = await acr.exec({
+      image: `${REGISTRY}/team/app`,
+      token: await acr.mint('app-a'),
+      annotations: annotationsFor(APP_A),
+    });
     expect(result.exitCode).toBe(6);
-    expect(result.stderr).toMatch(/Entra ID \(login.microsoftonline.com\) kept answering 429 for client .*try again later/);
+    expect(result.stderr).toMatch(
+      /Entra ID \(login.microsoftonline.com\) kept answering 429 for client .*try again later/,
+    );
     expect(acr.azure.entra.calls('token')).toBe(5);
   });
 });
@@ -358,12 +412,27 @@ describe('command line', () => {
   it.each([
     { name: 'no config file', argv: [], stderr: /config file is not specified/ },
     { name: 'two positional arguments', argv: ['a.json', 'b.json'], stderr: /expected exactly one argument/ },
-    { name: 'missing config file', argv: ['/nonexistent/azure.json'], stderr: /cannot read the Azure config file \/nonexistent\/azure.json \(ENOENT\)/ },
-    { name: 'bad mirror entry', argv: ['CONFIG', '--registry-mirror=mcr.microsoft.com'], stderr: /--registry-mirror entry "mcr.microsoft.com" is not src:dst/ },
-    { name: 'unknown --service-principal-auth', argv: ['CONFIG', '--service-principal-auth=both'], stderr: /--service-principal-auth must be secret or token/ },
+    {
+      name: 'missing config file',
+      argv: ['/nonexistent/azure.json'],
+      stderr: /cannot read the Azure config file \/nonexistent\/azure.json \(ENOENT\)/,
+    },
+    {
+      name: 'bad mirror entry',
+      argv: ['CONFIG', '--registry-mirror=mcr.microsoft.com'],
+      stderr: /--registry-mirror entry "mcr.microsoft.com" is not src:dst/,
+    },
+    {
+      name: 'unknown --service-principal-auth',
+      argv: ['CONFIG', '--service-principal-auth=both'],
+      stderr: /--service-principal-auth must be secret or token/,
+    },
     { name: 'identity bindings are not supported', argv: ['CONFIG', '--ib-sni-name=x'], stderr: /ib-sni-name/ },
   ])('$name -> exit 2, one line', async ({ argv, stderr }) => {
-    const result = await acr.execRaw(argv.map((a) => (a === 'CONFIG' ? acr.configs.managed : a)), `${REGISTRY}/team/app`);
+    const result = await acr.execRaw(
+      argv.map((a) => (a === 'CONFIG' ? acr.configs.managed : a)),
+      `${REGISTRY}/team/app`,
+    );
     expect(result.exitCode).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr.trim().split('\n')).toHaveLength(1);

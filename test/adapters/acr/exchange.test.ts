@@ -55,18 +55,49 @@ describe('exchangeForRefreshToken (upstream TestPerformTokenExchange)', () => {
   });
 
   it.each([
-    { name: '404 (upstream: responded with status code 404)', answer: { status: 404, body: 'nope' }, kind: 'unavailable', error: /refused the token exchange for managed identity test-client: status 404/ },
+    {
+      name: '404 (upstream: responded with status code 404)',
+      answer: { status: 404, body: 'nope' },
+      kind: 'unavailable',
+      error: /refused the token exchange for managed identity test-client: status 404/,
+    },
     {
       name: '401 with an ACR error body',
       answer: { status: 401, body: { errors: [{ code: 'UNAUTHORIZED', message: 'aad token rejected' }] } },
       kind: 'denied',
-      error: /refused the token exchange for managed identity test-client: UNAUTHORIZED aad token rejected: check that test.azurecr.io allows Entra ID/,
+      error:
+        /refused the token exchange for managed identity test-client: UNAUTHORIZED aad token rejected: check that test.azurecr.io allows Entra ID/,
     },
-    { name: '200 without refresh_token (upstream: empty password)', answer: { body: {} }, kind: 'unavailable', error: /without a refresh_token/ },
-    { name: '200 with HTML', answer: { body: '<html>proxy login</html>' }, kind: 'unavailable', error: /without a refresh_token/ },
-    { name: '200 with a JSON list', answer: { body: [REFRESH] }, kind: 'unavailable', error: /without a refresh_token/ },
-    { name: 'refresh_token not a string', answer: { body: { refresh_token: 42 } }, kind: 'unavailable', error: /without a refresh_token/ },
-    { name: 'a body over the 64 KiB cap', answer: { body: { refresh_token: 'x'.repeat(70_000) } }, kind: 'unavailable', error: /larger than 65536 bytes/ },
+    {
+      name: '200 without refresh_token (upstream: empty password)',
+      answer: { body: {} },
+      kind: 'unavailable',
+      error: /without a refresh_token/,
+    },
+    {
+      name: '200 with HTML',
+      answer: { body: '<html>proxy login</html>' },
+      kind: 'unavailable',
+      error: /without a refresh_token/,
+    },
+    {
+      name: '200 with a JSON list',
+      answer: { body: [REFRESH] },
+      kind: 'unavailable',
+      error: /without a refresh_token/,
+    },
+    {
+      name: 'refresh_token not a string',
+      answer: { body: { refresh_token: 42 } },
+      kind: 'unavailable',
+      error: /without a refresh_token/,
+    },
+    {
+      name: 'a body over the 64 KiB cap',
+      answer: { body: { refresh_token: 'x'.repeat(70_000) } },
+      kind: 'unavailable',
+      error: /larger than 65536 bytes/,
+    },
   ])('$name -> $kind', async (c) => {
     answer = c.answer;
     const error = await exchange().then(
@@ -94,12 +125,20 @@ describe('aadstsText: the first line of Entra error_description', () => {
   it.each([
     {
       name: 'CRLF separated trace lines',
-      body: { error: 'invalid_client', error_description: 'AADSTS70021: No matching federated identity record found.\r\nTrace ID: 1\r\nCorrelation ID: 2' },
+      body: {
+        error: 'invalid_client',
+        error_description:
+          'AADSTS70021: No matching federated identity record found.\r\nTrace ID: 1\r\nCorrelation ID: 2',
+      },
       text: 'AADSTS70021: No matching federated identity record found.',
     },
     {
       name: 'space separated trace ids',
-      body: { error: 'unauthorized_client', error_description: "AADSTS700016: Application with identifier 'x' was not found. Trace ID: 1 Correlation ID: 2 Timestamp: 3" },
+      body: {
+        error: 'unauthorized_client',
+        error_description:
+          "AADSTS700016: Application with identifier 'x' was not found. Trace ID: 1 Correlation ID: 2 Timestamp: 3",
+      },
       text: "AADSTS700016: Application with identifier 'x' was not found.",
     },
     { name: 'only error', body: { error: 'temporarily_unavailable' }, text: 'temporarily_unavailable' },
@@ -110,7 +149,8 @@ describe('aadstsText: the first line of Entra error_description', () => {
 });
 
 describe('IMDS request (upstream getManagedIdentityCredential)', () => {
-  const base = 'http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fcontainerregistry.azure.net';
+  const base =
+    'http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fcontainerregistry.azure.net';
   it.each([
     { name: 'system-assigned', id: undefined, env: {}, url: base },
     { name: 'client id', id: 'test-client-id', env: {}, url: `${base}&client_id=test-client-id` },

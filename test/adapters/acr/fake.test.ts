@@ -4,11 +4,27 @@
  * CONNECT proxy, and Entra's answers to bad assertions are the AADSTS errors the SDK surfaces. This
  * is what lets credkit-acr's one-round-trip request be trusted to match the SDK's.
  */
+
+import {
+  createHttpHeaders,
+  type HttpClient,
+  type PipelineRequest,
+  type PipelineResponse,
+} from '@azure/core-rest-pipeline';
 import { ClientAssertionCredential } from '@azure/identity';
-import { createHttpHeaders, type HttpClient, type PipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHttp } from '../../../core/index.ts';
-import { type AcrWorld, APP_A, AUDIENCE, OTHER_TENANT, REGISTRY, SP_ID, SP_SECRET, startAcrWorld, TENANT } from './world.ts';
+import {
+  type AcrWorld,
+  APP_A,
+  AUDIENCE,
+  OTHER_TENANT,
+  REGISTRY,
+  SP_ID,
+  SP_SECRET,
+  startAcrWorld,
+  TENANT,
+} from './world.ts';
 
 let acr: AcrWorld;
 beforeAll(async () => {
@@ -34,7 +50,11 @@ function worldHttpClient(): HttpClient {
   };
 }
 
-function credential(serviceAccount: string, disableInstanceDiscovery: boolean, authority = 'login.microsoftonline.com') {
+function credential(
+  serviceAccount: string,
+  disableInstanceDiscovery: boolean,
+  authority = 'login.microsoftonline.com',
+) {
   return new ClientAssertionCredential(TENANT, APP_A, () => acr.mint(serviceAccount), {
     authorityHost: `https://${authority}`,
     httpClient: worldHttpClient(),
@@ -46,11 +66,31 @@ function credential(serviceAccount: string, disableInstanceDiscovery: boolean, a
 describe('@azure/identity ClientAssertionCredential against the fake Entra ID', () => {
   // MSAL ships the public cloud's metadata, so only other authorities cost discovery round trips.
   it.each([
-    { name: 'public cloud: MSAL knows its metadata', authority: 'login.microsoftonline.com', disable: false, discovery: 0, openid: 0 },
-    { name: 'other authority, instance discovery on', authority: 'login.sovereign.test', disable: false, discovery: 1, openid: 1 },
-    { name: 'other authority, instance discovery off', authority: 'login.sovereign.test', disable: true, discovery: 0, openid: 1 },
+    {
+      name: 'public cloud: MSAL knows its metadata',
+      authority: 'login.microsoftonline.com',
+      disable: false,
+      discovery: 0,
+      openid: 0,
+    },
+    {
+      name: 'other authority, instance discovery on',
+      authority: 'login.sovereign.test',
+      disable: false,
+      discovery: 1,
+      openid: 1,
+    },
+    {
+      name: 'other authority, instance discovery off',
+      authority: 'login.sovereign.test',
+      disable: true,
+      discovery: 0,
+      openid: 1,
+    },
   ])('$name: discovery calls, then a token the fake ACR accepts', async ({ authority, disable, discovery, openid }) => {
-    const token = await credential('app-a', disable, authority).getToken('https://containerregistry.azure.net/.default');
+    const token = await credential('app-a', disable, authority).getToken(
+      'https://containerregistry.azure.net/.default',
+    );
     expect(token.token).toMatch(/^eyJ/);
     expect(acr.azure.entra.calls('instance-discovery')).toBe(discovery);
     expect(acr.azure.entra.calls('openid-configuration')).toBe(openid);
@@ -62,16 +102,26 @@ describe('@azure/identity ClientAssertionCredential against the fake Entra ID', 
     const exchange = await createHttp({ env: acr.world.env }).request(`https://${REGISTRY}/oauth2/exchange`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'access_token', service: REGISTRY, access_token: token.token }).toString(),
+      body: new URLSearchParams({
+        grant_type: 'access_token',
+        service: REGISTRY,
+        access_token: token.token,
+      }).toString(),
     });
     expect(exchange.status).toBe(200);
     expect(acr.azure.registry(REGISTRY).issued[0]?.clientId).toBe(APP_A);
   });
 
   it.each([
-    { name: 'a subject with no federated credential', serviceAccount: 'intruder', error: /AADSTS70021: No matching federated identity record/ },
+    {
+      name: 'a subject with no federated credential',
+      serviceAccount: 'intruder',
+      error: /AADSTS70021: No matching federated identity record/,
+    },
   ])('$name -> the SDK surfaces $error', async ({ serviceAccount, error }) => {
-    await expect(credential(serviceAccount, true).getToken('https://containerregistry.azure.net/.default')).rejects.toThrow(error);
+    await expect(
+      credential(serviceAccount, true).getToken('https://containerregistry.azure.net/.default'),
+    ).rejects.toThrow(error);
   });
 
   it('the audience the fake expects is the Entra convention', () => {
@@ -94,20 +144,47 @@ describe('the fake registry is strict', () => {
   }
 
   it.each([
-    { name: 'grant access_token', fields: (t: string) => ({ grant_type: 'access_token', service: REGISTRY, access_token: t }), status: 200 },
+    {
+      name: 'grant access_token',
+      fields: (t: string) => ({ grant_type: 'access_token', service: REGISTRY, access_token: t }),
+      status: 200,
+    },
     {
       name: "grant access_token_refresh_token (upstream's form)",
-      fields: (t: string) => ({ grant_type: 'access_token_refresh_token', service: REGISTRY, access_token: t, refresh_token: t, tenant: TENANT }),
+      fields: (t: string) => ({
+        grant_type: 'access_token_refresh_token',
+        service: REGISTRY,
+        access_token: t,
+        refresh_token: t,
+        tenant: TENANT,
+      }),
       status: 200,
     },
     {
       name: 'access_token_refresh_token with a different refresh_token',
-      fields: (t: string) => ({ grant_type: 'access_token_refresh_token', service: REGISTRY, access_token: t, refresh_token: 'other' }),
+      fields: (t: string) => ({
+        grant_type: 'access_token_refresh_token',
+        service: REGISTRY,
+        access_token: t,
+        refresh_token: 'other',
+      }),
       status: 401,
     },
-    { name: 'unknown grant', fields: (t: string) => ({ grant_type: 'password', service: REGISTRY, access_token: t }), status: 400 },
-    { name: 'another registry as service', fields: (t: string) => ({ grant_type: 'access_token', service: 'other.azurecr.io', access_token: t }), status: 400 },
-    { name: 'wrong tenant', fields: (t: string) => ({ grant_type: 'access_token', service: REGISTRY, access_token: t, tenant: OTHER_TENANT }), status: 401 },
+    {
+      name: 'unknown grant',
+      fields: (t: string) => ({ grant_type: 'password', service: REGISTRY, access_token: t }),
+      status: 400,
+    },
+    {
+      name: 'another registry as service',
+      fields: (t: string) => ({ grant_type: 'access_token', service: 'other.azurecr.io', access_token: t }),
+      status: 400,
+    },
+    {
+      name: 'wrong tenant',
+      fields: (t: string) => ({ grant_type: 'access_token', service: REGISTRY, access_token: t, tenant: OTHER_TENANT }),
+      status: 401,
+    },
     {
       name: 'a token with a forged signature',
       fields: (t: string) => ({ grant_type: 'access_token', service: REGISTRY, access_token: `${t.slice(0, -4)}AAAA` }),
@@ -132,12 +209,21 @@ describe('the fake registry is strict', () => {
     );
     const refresh = JSON.parse(exchanged.text).refresh_token as string;
     const scope = 'repository:team/app:pull';
-    const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+    const basic = (user: string, password: string) => ({
+      authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+    });
     const query = `https://${REGISTRY}/oauth2/token?service=${REGISTRY}&scope=${encodeURIComponent(scope)}`;
     const requests: Record<string, () => ReturnType<ReturnType<typeof http>['request']>> = {
-      refresh: () => http().request(`https://${REGISTRY}/oauth2/token`, form({ grant_type: 'refresh_token', service: REGISTRY, scope, refresh_token: refresh })),
+      refresh: () =>
+        http().request(
+          `https://${REGISTRY}/oauth2/token`,
+          form({ grant_type: 'refresh_token', service: REGISTRY, scope, refresh_token: refresh }),
+        ),
       password: () =>
-        http().request(`https://${REGISTRY}/oauth2/token`, form({ grant_type: 'password', service: REGISTRY, scope, username: GUID, password: refresh })),
+        http().request(
+          `https://${REGISTRY}/oauth2/token`,
+          form({ grant_type: 'password', service: REGISTRY, scope, username: GUID, password: refresh }),
+        ),
       basic: () => http().request(query, { headers: basic(GUID, refresh) }),
       sp: () => http().request(query, { headers: basic(SP_ID, SP_SECRET) }),
       'sp-wrong': () => http().request(query, { headers: basic(SP_ID, 'nope-nope') }),
@@ -153,7 +239,9 @@ describe('the fake registry is strict', () => {
     const access = JSON.parse(response.text).access_token as string;
     const manifest = await http().request(manifestUrl, { headers: { authorization: `Bearer ${access}` } });
     expect(manifest.status).toBe(200);
-    const otherRepository = await http().request(`https://${REGISTRY}/v2/team/other/manifests/v1`, { headers: { authorization: `Bearer ${access}` } });
+    const otherRepository = await http().request(`https://${REGISTRY}/v2/team/other/manifests/v1`, {
+      headers: { authorization: `Bearer ${access}` },
+    });
     expect(otherRepository.status).toBe(401);
     const refreshAsBearer = await http().request(manifestUrl, { headers: { authorization: `Bearer ${refresh}` } });
     expect(refreshAsBearer.status).toBe(401);

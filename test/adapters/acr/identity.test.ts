@@ -11,7 +11,10 @@ import type { Context } from '../../../core/index.ts';
 
 const T = '{"tenantID":"test-tenant-id","aadClientId":"sp-id","aadClientSecret":"sp-secret"}';
 const M = '{"useManagedIdentityExtension":true,"userAssignedIdentityID":"test-client-id"}';
-const A = { 'kubernetes.azure.com/acr-client-id': 'test-client-id', 'kubernetes.azure.com/acr-tenant-id': 'test-tenant-id' };
+const A = {
+  'kubernetes.azure.com/acr-client-id': 'test-client-id',
+  'kubernetes.azure.com/acr-tenant-id': 'test-tenant-id',
+};
 const SUBJECT = 'system:serviceaccount:ns:sa';
 
 function serviceAccount(annotations: Record<string, string>): Context['serviceAccount'] {
@@ -36,8 +39,20 @@ const STATIC = { kind: 'servicePrincipal', clientId: 'sp-id', clientSecret: 'sp-
 
 describe('chooseIdentity (upstream TestNewAcrProvider_CredentialSelection)', () => {
   it.each([
-    { name: 'empty SA token -> managed identity', config: M, image: 'test.azurecr.io/test:latest', sa: undefined, expected: MANAGED },
-    { name: 'SA token -> client assertion', config: T, image: 'test.azurecr.io/test:latest', sa: A, expected: FEDERATED },
+    {
+      name: 'empty SA token -> managed identity',
+      config: M,
+      image: 'test.azurecr.io/test:latest',
+      sa: undefined,
+      expected: MANAGED,
+    },
+    {
+      name: 'SA token -> client assertion',
+      config: T,
+      image: 'test.azurecr.io/test:latest',
+      sa: A,
+      expected: FEDERATED,
+    },
     {
       name: 'MCR mirrored -> managed identity even with an SA token',
       config: M,
@@ -101,11 +116,28 @@ describe('chooseIdentity (upstream TestNewAcrProvider_CredentialSelection)', () 
       sa: { 'kubernetes.azure.com/acr-client-id': 'test-client-id' },
       error: /kubernetes.azure.com\/acr-tenant-id missing or empty/,
     },
-    { name: 'empty client ID annotation', config: T, sa: { ...A, 'kubernetes.azure.com/acr-client-id': '' }, error: /acr-client-id missing or empty/ },
-    { name: 'empty tenant ID annotation', config: T, sa: { ...A, 'kubernetes.azure.com/acr-tenant-id': ' ' }, error: /acr-tenant-id missing or empty/ },
-    { name: 'no identity at all in azure.json', config: '{}', sa: undefined, error: /sets neither useManagedIdentityExtension: true nor aadClientId/ },
+    {
+      name: 'empty client ID annotation',
+      config: T,
+      sa: { ...A, 'kubernetes.azure.com/acr-client-id': '' },
+      error: /acr-client-id missing or empty/,
+    },
+    {
+      name: 'empty tenant ID annotation',
+      config: T,
+      sa: { ...A, 'kubernetes.azure.com/acr-tenant-id': ' ' },
+      error: /acr-tenant-id missing or empty/,
+    },
+    {
+      name: 'no identity at all in azure.json',
+      config: '{}',
+      sa: undefined,
+      error: /sets neither useManagedIdentityExtension: true nor aadClientId/,
+    },
   ])('$name -> usage error naming the fix', ({ config, sa, error }) => {
     const target = acrTargetOf('test.azurecr.io/test:latest')!;
-    expect(() => chooseIdentity(parseAzureConfig(config), target, sa ? serviceAccount(sa as Record<string, string>) : undefined)).toThrow(error);
+    expect(() =>
+      chooseIdentity(parseAzureConfig(config), target, sa ? serviceAccount(sa as Record<string, string>) : undefined),
+    ).toThrow(error);
   });
 });

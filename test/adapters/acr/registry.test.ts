@@ -18,14 +18,30 @@ describe('login server from image (upstream TestParseACRLoginServerFromImage, mi
     { name: 'China', image: 'foo.azurecr.cn/bar/image:version', loginServer: 'foo.azurecr.cn' },
     { name: 'Germany', image: 'foo.azurecr.de/bar/image:version', loginServer: 'foo.azurecr.de' },
     { name: 'US government', image: 'foo.azurecr.us/bar/image:version', loginServer: 'foo.azurecr.us' },
-    { name: 'ACR name in the path is not the host', image: 'foo.azurecr.us/foo.azurecr.io/bar/image:version', loginServer: 'foo.azurecr.us' },
-    { name: 'look-alike suffix (upstream regex)', image: 'foo.azurecr.io.example/bar/image:version', loginServer: null },
+    {
+      name: 'ACR name in the path is not the host',
+      image: 'foo.azurecr.us/foo.azurecr.io/bar/image:version',
+      loginServer: 'foo.azurecr.us',
+    },
+    {
+      name: 'look-alike suffix (upstream regex)',
+      image: 'foo.azurecr.io.example/bar/image:version',
+      loginServer: null,
+    },
     { name: 'ACR host as a path component', image: 'docker/foo.azurecr.io/bar/image:version', loginServer: null },
-    { name: 'differs: a bare host is a Docker Hub repository name, not an image on it', image: 'foo.azurecr.io', loginServer: null },
+    {
+      name: 'differs: a bare host is a Docker Hub repository name, not an image on it',
+      image: 'foo.azurecr.io',
+      loginServer: null,
+    },
     { name: 'nested suffix', image: 'foo.azurecr.io.azurecr.cn/x', loginServer: null },
     { name: 'dashes standing in for dots', image: 'foo-azurecr-io.azurecr.cn/x', loginServer: null },
     // Rows where upstream's custom-suffix fallback (a substring search) differs; credkit anchors.
-    { name: 'custom cloud suffix: not served (no substring fallback)', image: 'foo.azurecr.my.cloud/bar/image:version', loginServer: null },
+    {
+      name: 'custom cloud suffix: not served (no substring fallback)',
+      image: 'foo.azurecr.my.cloud/bar/image:version',
+      loginServer: null,
+    },
     { name: 'geo-replica', image: 'myreg.eastus2.geo.azurecr.io/x', loginServer: 'myreg.eastus2.geo.azurecr.io' },
     { name: 'domain name label hash', image: 'myreg-abc123.azurecr.io/x', loginServer: 'myreg-abc123.azurecr.io' },
     { name: 'two hyphens are not a DNL name', image: 'my-reg-abc123.azurecr.io/x', loginServer: null },
@@ -51,7 +67,11 @@ describe('mirrors (upstream TestProcessImageWithMirrorMapping)', () => {
     {
       name: 'mirrored image: target ACR, keys for the source and the target',
       image: 'mcr.microsoft.com/bar/image:version',
-      target: { loginServer: 'abc.azurecr.io', mirrorSource: 'mcr.microsoft.com', keys: ['mcr.microsoft.com', 'abc.azurecr.io'] },
+      target: {
+        loginServer: 'abc.azurecr.io',
+        mirrorSource: 'mcr.microsoft.com',
+        keys: ['mcr.microsoft.com', 'abc.azurecr.io'],
+      },
     },
     {
       name: 'ACR image: itself, no source',
@@ -72,10 +92,22 @@ describe('--registry-mirror parsing (upstream TestProcessMirrorMapping)', () => 
   it.each([
     { name: 'empty', value: '', mirrors: {} },
     { name: 'unset', value: undefined, mirrors: {} },
-    { name: 'two entries', value: 'aaa:bbb.azurecr.io,ccc:ddd.azurecr.io', mirrors: { aaa: 'bbb.azurecr.io', ccc: 'ddd.azurecr.io' } },
-    { name: 'spaces are dropped', value: 'aaa: bbb.azurecr.io, ccc:ddd.azurecr.io', mirrors: { aaa: 'bbb.azurecr.io', ccc: 'ddd.azurecr.io' } },
+    {
+      name: 'two entries',
+      value: 'aaa:bbb.azurecr.io,ccc:ddd.azurecr.io',
+      mirrors: { aaa: 'bbb.azurecr.io', ccc: 'ddd.azurecr.io' },
+    },
+    {
+      name: 'spaces are dropped',
+      value: 'aaa: bbb.azurecr.io, ccc:ddd.azurecr.io',
+      mirrors: { aaa: 'bbb.azurecr.io', ccc: 'ddd.azurecr.io' },
+    },
     { name: 'one entry', value: 'aaa:bbb.azurecr.io', mirrors: { aaa: 'bbb.azurecr.io' } },
-    { name: 'empty entries between commas', value: 'a:b.azurecr.io,,c:d.azurecr.io', mirrors: { a: 'b.azurecr.io', c: 'd.azurecr.io' } },
+    {
+      name: 'empty entries between commas',
+      value: 'a:b.azurecr.io,,c:d.azurecr.io',
+      mirrors: { a: 'b.azurecr.io', c: 'd.azurecr.io' },
+    },
   ])('$name', ({ value, mirrors }) => {
     expect(Object.fromEntries(parseRegistryMirrors(value))).toEqual(mirrors);
   });
@@ -85,7 +117,11 @@ describe('--registry-mirror parsing (upstream TestProcessMirrorMapping)', () => 
     { name: 'no colon', value: 'aaa', error: /entry "aaa" is not src:dst/ },
     { name: 'source with a port', value: 'h:5000:x.azurecr.io', error: /entry "h:5000:x.azurecr.io" is not src:dst/ },
     { name: 'empty target', value: 'aaa:', error: /is not src:dst/ },
-    { name: 'target is not an ACR', value: 'mcr.microsoft.com:mirror.example.com', error: /target mirror.example.com is not an ACR login server/ },
+    {
+      name: 'target is not an ACR',
+      value: 'mcr.microsoft.com:mirror.example.com',
+      error: /target mirror.example.com is not an ACR login server/,
+    },
   ])('$name is a usage error', ({ value, error }) => {
     expect(() => parseRegistryMirrors(value)).toThrow(error);
     expect(() => parseRegistryMirrors(value)).toThrow(CredkitError);

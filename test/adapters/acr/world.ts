@@ -61,8 +61,19 @@ export async function startAcrWorld(): Promise<AcrWorld> {
       { loginServer: REGISTRY, geoReplicas: ['eastus'], pullers: [APP_A, APP_B, KUBELET_IDENTITY, SP_ID] },
       { loginServer: GOV_REGISTRY, pullers: [APP_A] },
     ],
-    federatedCredentials: [federated(APP_A, 'app-a'), federated(APP_B, 'app-b'), federated(APP_A, 'app-a-gov', OTHER_TENANT)],
-    managedIdentities: [{ clientId: KUBELET_IDENTITY, tenantId: TENANT, resourceId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/kubelet' }],
+    federatedCredentials: [
+      federated(APP_A, 'app-a'),
+      federated(APP_B, 'app-b'),
+      federated(APP_A, 'app-a-gov', OTHER_TENANT),
+    ],
+    managedIdentities: [
+      {
+        clientId: KUBELET_IDENTITY,
+        tenantId: TENANT,
+        resourceId:
+          '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/kubelet',
+      },
+    ],
     servicePrincipals: [{ tenantId: TENANT, clientId: SP_ID, clientSecret: SP_SECRET }],
   });
   const dir = mkdtempSync(join(tmpdir(), 'credkit-acr-'));
@@ -72,9 +83,18 @@ export async function startAcrWorld(): Promise<AcrWorld> {
     return path;
   };
   const configs = {
-    managed: write('managed.json', { cloud: 'AzurePublicCloud', tenantId: TENANT, useManagedIdentityExtension: true, userAssignedIdentityID: KUBELET_IDENTITY }),
+    managed: write('managed.json', {
+      cloud: 'AzurePublicCloud',
+      tenantId: TENANT,
+      useManagedIdentityExtension: true,
+      userAssignedIdentityID: KUBELET_IDENTITY,
+    }),
     servicePrincipal: write('sp.json', { tenantId: TENANT, aadClientId: SP_ID, aadClientSecret: SP_SECRET }),
-    usGov: write('usgov.json', { cloud: 'AzureUSGovernmentCloud', tenantId: TENANT, useManagedIdentityExtension: true }),
+    usGov: write('usgov.json', {
+      cloud: 'AzureUSGovernmentCloud',
+      tenantId: TENANT,
+      useManagedIdentityExtension: true,
+    }),
   };
   const servers = () => [azure.entra, azure.imds, ...azure.registries];
   return {
@@ -89,8 +109,7 @@ export async function startAcrWorld(): Promise<AcrWorld> {
         ...(options.token ? { serviceAccountToken: options.token, cacheType: 'ServiceAccount' as const } : {}),
         ...(options.annotations ? { serviceAccountAnnotations: options.annotations } : {}),
       }),
-    execRaw: (args, image) =>
-      runLikeKubelet({ command: [...providerCommand('acr'), ...args], env: world.env, image }),
+    execRaw: (args, image) => runLikeKubelet({ command: [...providerCommand('acr'), ...args], env: world.env, image }),
     writeConfig: async (content) => write(`config-${Math.random().toString(36).slice(2)}.json`, content),
     mint: (serviceAccount, overrides = {}) =>
       world.issuer.mint({
