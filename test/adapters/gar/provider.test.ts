@@ -3,6 +3,9 @@
  * hostnames: upstream's provider tests (research/gcp-gar.md §3.2, §3.3) with the network in the
  * loop, the impersonation leg, retries, refusals, and what must never be printed.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { googleErrorReason } from '../../../adapters/gar/call.ts';
 import { RESOURCE_EXHAUSTED, UNAVAILABLE } from '../../../adapters/gar/fake.ts';
@@ -239,6 +242,31 @@ describe('self-managed federation and impersonation', () => {
       lifetime: '3600s',
     });
     expect(seconds(run.response?.cacheDuration)).toBeLessThanOrEqual(3600 - 300);
+  });
+
+  it('--credential-config: the generated external_account file, its impersonation used for every pod', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'credkit-gar-'));
+    const file = join(dir, 'credential-config.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        type: 'external_account',
+        audience: WIF_STS_AUDIENCE,
+        subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+        token_url: 'https://sts.googleapis.com/v1/token',
+        service_account_impersonation_url: `https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/${PULLER_GSA}:generateAccessToken`,
+        service_account_impersonation: { token_lifetime_seconds: 1200 },
+        credential_source: { file: '/var/run/secrets/tokens/gcp-ksa/token' },
+      }),
+    );
+    const run = await runGar(g, {
+      args: ['get-credentials', `--credential-config=${file}`],
+      token: await mint(WIF_TOKEN_AUDIENCE),
+    });
+    expect(run.code).toBe(0);
+    expect(g.cloud.whoIs(only(run)[0]?.password ?? '')).toBe(PULLER_GSA);
+    expect(JSON.parse(g.cloud.iamCredentials.requests[0]?.body ?? '{}').lifetime).toBe('1200s');
+    expect(seconds(run.response?.cacheDuration)).toBeLessThanOrEqual(1200 - 300);
   });
 
   it('IAM Credentials refusing a principal: one line naming the subject, the account and the fix', async () => {
