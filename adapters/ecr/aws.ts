@@ -149,6 +149,20 @@ export function cloudMessage(error: unknown): string {
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
+/**
+ * `Code: message` for an SDK error. An answer with no AWS error in it (a proxy refusing CONNECT, a
+ * load balancer's HTML page) reaches the SDK as "Unknown: Unknown"; say what it was instead.
+ */
+export function describeSdkError(error: unknown): string {
+  const code = errorCode(error);
+  const message = cloudMessage(error);
+  const status = httpStatus(error);
+  if ((code === 'Unknown' || code === 'UnknownError') && status !== undefined) {
+    return `HTTP ${status} without an AWS error in the body (did a proxy or load balancer answer?)`;
+  }
+  return message && message !== code ? `${code}: ${message}` : code;
+}
+
 /** What an error the SDK raised means for the exec: deadline, still failing after retries, or `fallback`. */
 export function sdkFailure(error: unknown, fallback: ErrorKind, message: string): CredkitError {
   if (error instanceof CredkitError && error.kind === 'deadline') return error;
@@ -156,5 +170,5 @@ export function sdkFailure(error: unknown, fallback: ErrorKind, message: string)
     return new CredkitError('deadline', `${message}: the deadline passed`, { cause: error });
   }
   const kind = isTransient(error) ? 'unavailable' : fallback;
-  return new CredkitError(kind, `${message}: ${errorCode(error)}: ${cloudMessage(error)}`, { cause: error });
+  return new CredkitError(kind, `${message}: ${describeSdkError(error)}`, { cause: error });
 }

@@ -6,7 +6,7 @@
  */
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import { type Context, CredkitError, type ErrorKind } from '../../core/index.ts';
-import { type AwsCredentials, cloudMessage, errorCode, retrying, sdkFailure, stsClientConfig } from './aws.ts';
+import { type AwsCredentials, describeSdkError, errorCode, retrying, sdkFailure, stsClientConfig } from './aws.ts';
 import { ROLE_SESSION_NAME } from './config.ts';
 
 export interface WebIdentity {
@@ -92,5 +92,5 @@ export function describeStsError(error: unknown, identity: WebIdentity): Credkit
   const fix = STS_FIXES[code.replace(/Exception$/, '')];
   if (!fix) return sdkFailure(error, 'denied', what);
   const [kind, howTo] = fix;
-  return new CredkitError(kind, `${what}: ${code}: ${cloudMessage(error)}: ${howTo(identity)}`, { cause: error });
+  return new CredkitError(kind, `${what}: ${describeSdkError(error)}: ${howTo(identity)}`, { cause: error });
 }

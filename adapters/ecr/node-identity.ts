@@ -6,7 +6,7 @@
  */
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import { type Context, CredkitError } from '../../core/index.ts';
-import { type AwsCredentials, cloudMessage, errorCode, stsClientConfig } from './aws.ts';
+import { type AwsCredentials, describeSdkError, stsClientConfig } from './aws.ts';
 import { imdsCredentials, imdsDisabled } from './imds.ts';
 
 export interface NodeCredentials {
@@ -70,13 +70,9 @@ async function tryLink(source: string, resolve: () => Promise<AwsCredentials>): 
   } catch (error) {
     if ((error as { tryNextLink?: boolean }).tryNextLink !== false && isNothingHere(error)) return undefined;
     if (error instanceof CredkitError) throw error;
-    throw new CredkitError(
-      'denied',
-      `AWS credentials from ${source} failed: ${errorCode(error)}: ${cloudMessage(error)}`,
-      {
-        cause: error,
-      },
-    );
+    throw new CredkitError('denied', `AWS credentials from ${source} failed: ${describeSdkError(error)}`, {
+      cause: error,
+    });
   }
 }
 

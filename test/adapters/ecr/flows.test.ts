@@ -253,6 +253,15 @@ describe('retries within the deadline', () => {
       calls: 2,
     },
     {
+      name: 'a proxy 502 with no AWS error, forever: unavailable, said plainly',
+      server: 'ecr' as const,
+      endpoint: 'GetAuthorizationToken',
+      fault: { status: 502, body: '' },
+      times: 10,
+      exitCode: ERROR_KINDS.unavailable,
+      calls: 5,
+    },
+    {
       name: 'ECR 500 forever: unavailable after 5 attempts',
       server: 'ecr' as const,
       endpoint: 'GetAuthorizationToken',
@@ -277,7 +286,10 @@ describe('retries within the deadline', () => {
     expect(ecr.aws[server].calls(endpoint)).toBe(calls);
     // Full-jitter backoff of at most 0.2+0.4+0.8+1.6 s: far inside the kubelet's 60 s.
     expect(result.durationMs).toBeLessThan(10_000);
-    if (exitCode !== 0) expect(result.stderr).toMatch(/E.*(ThrottlingException|ServerException|ServiceUnavailable)/);
+    if (exitCode !== 0)
+      expect(result.stderr).toMatch(
+        /E.*(ThrottlingException|ServerException|ServiceUnavailable|HTTP 502 without an AWS error)/,
+      );
   });
 
   it('a hung ECR ends at --timeout with a deadline error', async () => {
