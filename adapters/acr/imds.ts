@@ -51,10 +51,17 @@ export async function managedIdentityToken(
     ctx.log.redactor.add(token);
     return token;
   }
+  if (response.status === 200 || isRetryableStatus(response.status)) {
+    // A proxy in front of IMDS answers 502/503 itself: the usual cause on a proxied node.
+    throw new CredkitError(
+      'unavailable',
+      `IMDS did not give a token for ${who} (status ${response.status}${response.status === 200 ? ', no access_token' : ', even after retries'}): ` +
+        'if this node uses HTTP_PROXY, add 169.254.169.254 to NO_PROXY',
+    );
+  }
   const reason = [body?.error, body?.error_description].filter((part) => typeof part === 'string').join(': ');
-  const kind = response.status >= 400 && !isRetryableStatus(response.status) ? 'denied' : 'unavailable';
   throw new CredkitError(
-    kind,
+    'denied',
     `IMDS refused a token for ${who}: ${reason || `status ${response.status}`}: check that the identity is assigned to this node (userAssignedIdentityID in azure.json)`,
   );
 }

@@ -376,6 +376,34 @@ describe('throttling and server errors are retried within the deadline', () => {
     expect(target.calls(endpoint)).toBe(1 + retried);
   });
 
+  it('a stalled IMDS meets the overall deadline: exit 7 well inside the kubelet 60 s', async () => {
+    acr.azure.imds.faults.push('token', { delayMs: 4_000 }, 1);
+    const result = await acr.exec({ image: `${REGISTRY}/team/app`, args: ['--timeout=1s'] });
+    expect(result.exitCode).toBe(7);
+    expect(result.durationMs).toBeLessThan(3_500);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/deadline/);
+  });
+
+  it.each([
+    {
+      name: 'the proxy answers 502 for IMDS',
+      env: { AZURE_POD_IDENTITY_AUTHORITY_HOST: 'http://imds.unrouted.test' } as Record<string, string>,
+      stderr:
+        /IMDS did not give a token for managed identity .*status 502, even after retries.*add 169.254.169.254 to NO_PROXY/,
+    },
+    {
+      name: 'nothing listens',
+      env: { AZURE_POD_IDENTITY_AUTHORITY_HOST: 'http://127.0.0.1:9', NO_PROXY: '127.0.0.1', no_proxy: '127.0.0.1' },
+      stderr:
+        /cannot get a token for managed identity .* from IMDS \(cannot reach 127.0.0.1:9: ECONNREFUSED\): run on an Azure VM/,
+    },
+  ])('unreachable IMDS, $name: exit 6 with the fix', async ({ env, stderr }) => {
+    const result = await acr.exec({ image: `${REGISTRY}/team/app`, env });
+    expect(result.exitCode).toBe(6);
+    expect(result.stderr).toMatch(stderr);
+  });
+
   it('429 that never ends fails as unavailable, naming the host', async () => {
     acr.azure.entra.faults.push('token', { status: 429, headers: { 'retry-after': '0' } }, 10);
     const result = await acr.exec({
