@@ -130,14 +130,14 @@ describe('--registry-mirror parsing (upstream TestProcessMirrorMapping)', () => 
 
 describe('matchImages cover every host we serve, as the kubelet matches them', () => {
   it.each([
-    'foo.azurecr.io/x',
-    'foo.azurecr.cn/x',
-    'foo.azurecr.de/x',
-    'foo.azurecr.us/x',
-    'foo-abc123.azurecr.io/x',
-    'foo.westeurope.geo.azurecr.io/x',
-    'foo.usgovvirginia.geo.azurecr.us/x',
-  ])('%s', (image) => {
+    { name: 'public cloud', image: 'foo.azurecr.io/x' },
+    { name: 'China', image: 'foo.azurecr.cn/x' },
+    { name: 'Germany', image: 'foo.azurecr.de/x' },
+    { name: 'US government', image: 'foo.azurecr.us/x' },
+    { name: 'domain name label hash', image: 'foo-abc123.azurecr.io/x' },
+    { name: 'geo-replica', image: 'foo.westeurope.geo.azurecr.io/x' },
+    { name: 'US government geo-replica', image: 'foo.usgovvirginia.geo.azurecr.us/x' },
+  ])('$name: $image', ({ image }) => {
     expect(isAcrHost(image.split('/')[0] as string)).toBe(true);
     expect(ACR_MATCH_IMAGES.some((glob) => urlsMatch(glob, image))).toBe(true);
   });
