@@ -14,6 +14,14 @@ export const STS_AUDIENCE = 'sts.amazonaws.com';
 /** Upstream's session name; role trust policies and CloudTrail queries may rely on it. */
 export const ROLE_SESSION_NAME = 'ecr-credential-provider';
 
+/** credkit-ecr's own flag; upstream has none, so no upstream config carries it. */
+export const ECR_FLAGS = {
+  'require-role': {
+    type: 'boolean',
+    description: `fail when a pod's token arrives but no role is named (${ROLE_ANNOTATION} or ${ROLE_ENV}); default: use the node's credentials, as upstream`,
+  },
+} as const;
+
 /** IAM role ARNs in any partition (`arn:aws:`, `arn:aws-cn:`, `arn:aws-iso-b:`...), paths allowed. */
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
