@@ -24,10 +24,12 @@ const NOTES: Record<string, TrustNote> = {
   gar: ({ audience }) => [
     `1. GKE: the token audience is the workload pool (${audience}); annotate the service account`,
     '   iam.gke.io/enable-wi-image-pull: "true" and grant roles/artifactregistry.reader to',
-    '   principal://iam.googleapis.com/projects/<number>/locations/global/workloadIdentityPools/<pool>/subject/system:serviceaccount:<namespace>:<name>.',
-    '2. Self-managed: create a workload identity pool provider for the cluster issuer whose allowed audience is',
-    `   ${audience}; optionally annotate iam.gke.io/gcp-service-account: <name>@<project>.iam.gserviceaccount.com`,
-    '   and grant that principal roles/iam.workloadIdentityUser on the Google service account.',
+    '   principal://iam.googleapis.com/projects/<number>/locations/global/workloadIdentityPools/<project>.svc.id.goog/subject/ns/<namespace>/sa/<name>.',
+    '2. Self-managed: create a workload identity pool provider for the cluster issuer (google.subject=assertion.sub)',
+    `   whose allowed audience is ${audience}, and grant the reader role to`,
+    '   principal://iam.googleapis.com/projects/<number>/locations/global/workloadIdentityPools/<pool>/subject/system:serviceaccount:<namespace>:<name>,',
+    '   or annotate iam.gke.io/gcp-service-account: <name>@<project>.iam.gserviceaccount.com and grant that',
+    '   principal roles/iam.workloadIdentityUser on the Google service account.',
   ],
 };
 

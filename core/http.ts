@@ -26,8 +26,14 @@ export function proxyFor(target: URL, env: Env): string | undefined {
     ? (env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy)
     : (env.HTTP_PROXY ?? env.http_proxy);
   if (!proxy) return undefined;
-  if (bypassesProxy(target, env.NO_PROXY ?? env.no_proxy ?? '')) return undefined;
+  if (isLoopback(target.hostname) || bypassesProxy(target, env.NO_PROXY ?? env.no_proxy ?? '')) return undefined;
   return proxy.includes('://') ? proxy : `http://${proxy}`;
+}
+
+/** As Go's httpproxy: localhost and loopback addresses never go through a proxy. */
+function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\./.test(host);
 }
 
 /** NO_PROXY: `*`, exact hosts, domain suffixes (`.example.com` or `example.com`), host:port, CIDR-free IPs. */
