@@ -370,6 +370,35 @@ describe('drop-in for ecr-credential-provider', () => {
     expect(result.verdict.valid).toBe(true);
   });
 
+  // Upstream Test_runPlugin and the "empty image" row of Test_GetCredentials_Public.
+  it.each([
+    {
+      name: 'wrong kind',
+      stdin: {
+        kind: 'CredentialProviderFoo',
+        apiVersion: 'credentialprovider.kubelet.k8s.io/v1',
+        image: 'public.ecr.aws/x',
+      },
+      says: 'kind',
+    },
+    {
+      name: 'unknown apiVersion',
+      stdin: { kind: 'CredentialProviderRequest', apiVersion: 'foo.k8s.io/v1', image: 'public.ecr.aws/x' },
+      says: 'apiVersion',
+    },
+    {
+      name: 'empty image',
+      stdin: { kind: 'CredentialProviderRequest', apiVersion: 'credentialprovider.kubelet.k8s.io/v1', image: '' },
+      says: 'image',
+    },
+  ])('refuses a malformed request: $name', async ({ stdin, says }) => {
+    const result = await ecr.run({ image: 'public.ecr.aws/x', stdin: JSON.stringify(stdin) });
+    expect(result.exitCode).toBe(ERROR_KINDS.request);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(says);
+    expect(calls()).toEqual({ sts: 0, ecr: 0, imds: 0 });
+  });
+
   it('answers no auth and 0s for images that are not ECR, without calling AWS', async () => {
     const result = await ecr.run({ image: 'registry.k8s.io/pause:3.9' });
     expect(result.exitCode).toBe(0);
