@@ -6,7 +6,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { KubeletResult } from '../../../core/testing/index.ts';
+import { type KubeletResult, runLikeKubelet } from '../../../core/testing/index.ts';
+import { providerCommand } from '../../support/commands.ts';
 import {
   type AcrWorld,
   APP_A,
@@ -465,5 +466,32 @@ describe('command line', () => {
     expect(result.stdout).toBe('');
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(stderr);
+  });
+});
+
+describe('stdin (upstream Test_runPlugin)', () => {
+  const request = (fields: Record<string, unknown>) =>
+    JSON.stringify({
+      kind: 'CredentialProviderRequest',
+      apiVersion: 'credentialprovider.kubelet.k8s.io/v1',
+      image: `${REGISTRY}/x`,
+      ...fields,
+    });
+  it.each([
+    { name: 'kind CredentialProviderFoo', stdin: request({ kind: 'CredentialProviderFoo' }) },
+    { name: 'apiVersion foo.k8s.io/v1', stdin: request({ apiVersion: 'foo.k8s.io/v1' }) },
+    { name: 'empty image', stdin: request({ image: '' }) },
+    { name: 'not JSON', stdin: 'image: x' },
+  ])('$name -> exit 3, nothing on stdout, no network', async ({ stdin }) => {
+    const result = await runLikeKubelet({
+      command: [...providerCommand('acr'), acr.configs.managed],
+      env: acr.world.env,
+      image: `${REGISTRY}/x`,
+      stdin,
+    });
+    expect(result.exitCode).toBe(3);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(acr.world.proxy.connects).toEqual([]);
   });
 });
