@@ -2,7 +2,8 @@
  * The per-cloud settings the benchmark and the binary tests exec the three binaries in: each
  * cloud's fake (adapters/<cloud>/fake.ts) behind a fake world's CONNECT proxy and test CA, with
  * `identities` distinct service accounts, each allowed to pull with its own cloud identity, so a
- * test can tell whose credential an answer carries.
+ * test can tell whose credential an answer carries. One world per cloud: all three clouds' metadata
+ * services live at 169.254.169.254.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,8 @@ export const NAMESPACE = 'bench';
 /** What varies between clouds; the kubelet run is `runLikeKubelet({ command: [binary, ...args], ...run })`. */
 export interface CloudScenario {
   cloud: Cloud;
+  /** Each cloud needs a world of its own: ECR, ACR and GAR all serve 169.254.169.254. */
+  world: FakeWorld;
   /** The node-identity exec: no token (tokenAttributes not configured). */
   node: ScenarioRun;
   /** The service account exec for identity `index` (0-based). */
@@ -53,6 +56,7 @@ export async function ecrScenario(world: FakeWorld, identities: number): Promise
   const inheritedEnv = kubeletEnv(world);
   return {
     cloud: 'ecr',
+    world,
     // Node identity from IMDS (the instance profile eks-node), reached through the proxy like every call.
     node: { args: [], run: { image, inheritedEnv }, expected: 'eks-node' },
     serviceAccount: async (index) => ({
@@ -89,6 +93,7 @@ export async function acrScenario(world: FakeWorld, identities: number): Promise
   const registry = azure.registry(loginServer);
   return {
     cloud: 'acr',
+    world,
     node: { args: [config], run: { image, inheritedEnv }, expected: kubelet },
     serviceAccount: async (index) => ({
       args: [config],
@@ -121,6 +126,7 @@ export async function garScenario(world: FakeWorld, _identities: number): Promis
   const args = ['get-credentials', `--identity-provider=${cp}`, '--project-id=my-project'];
   return {
     cloud: 'gar',
+    world,
     node: { args: ['get-credentials'], run: { image, inheritedEnv }, expected: nodeAccount },
     serviceAccount: async (index) => ({
       args,

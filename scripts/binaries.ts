@@ -23,7 +23,7 @@ export interface BinarySpec {
 }
 
 /** Everything the per-cloud binaries and the example are built from, besides their own folders. */
-const SHARED_SOURCES = ['core', 'cli/build', 'cli/build.ts', 'package.json', 'package-lock.json'];
+export const SHARED_SOURCES = ['core', 'cli/build', 'cli/build.ts', 'package.json', 'package-lock.json'];
 
 export const BINARIES: BinarySpec[] = [
   ...CLOUDS.map((cloud) => ({
@@ -48,12 +48,16 @@ export function entryExists(spec: BinarySpec): boolean {
 }
 
 /** Newest modification time among the spec's sources (folders walked, core/testing excluded). */
-export function sourcesMtime(spec: BinarySpec): number {
+export function sourcesMtime(spec: Pick<BinarySpec, 'sources'>): number {
   return Math.max(0, ...spec.sources.map((source) => newestMtime(join(ROOT, source))));
 }
 
 export function isStale(spec: BinarySpec, target?: Target): boolean {
-  const file = binaryPath(spec.name, target);
+  return isOlderThanSources(binaryPath(spec.name, target), spec);
+}
+
+/** Missing, or built before the last change to the spec's sources. */
+export function isOlderThanSources(file: string, spec: Pick<BinarySpec, 'sources'>): boolean {
   if (!existsSync(file)) return true;
   return statSync(file).mtimeMs < sourcesMtime(spec);
 }

@@ -1,0 +1,59 @@
+/**
+ * The executables the benchmark compares, per back-end: the runtime floor, the example provider,
+ * the three cloud binaries, and (bun) credkit-ecr with its SDKs loaded eagerly. The bun cloud
+ * binaries are the product's own dist/bin files; everything else is built into dist/bench/<backend>/
+ * when missing or older than its sources.
+ */
+import { join } from 'node:path';
+import { build } from '../cli/build.ts';
+import type { Backend } from '../cli/build/targets.ts';
+import { BIN_DIR, CLOUDS, ROOT, SHARED_SOURCES, isOlderThanSources } from '../scripts/binaries.ts';
+import { buildBinaries } from '../scripts/build-binaries.ts';
+
+export interface BenchBinary {
+  /** Row label: floor, static-provider, credkit-ecr, ... */
+  name: string;
+  file: string;
+}
+
+interface BenchBuild {
+  name: string;
+  entry: string;
+  wrap: boolean;
+  sources: string[];
+}
+
+const cloudSources = (cloud: string) => [`adapters/${cloud}`, `bench/entries/${cloud}.ts`, ...SHARED_SOURCES];
+
+function benchBuilds(backend: Backend): BenchBuild[] {
+  const floor = { name: 'floor', entry: 'bench/floor.ts', wrap: false, sources: ['bench/floor.ts', ...SHARED_SOURCES] };
+  if (backend === 'bun') {
+    return [floor, { name: 'credkit-ecr-eager', entry: 'bench/entries/ecr-eager.ts', wrap: true, sources: [...cloudSources('ecr'), 'bench/entries/ecr-eager.ts'] }];
+  }
+  return [
+    floor,
+    { name: 'static-provider', entry: 'examples/static.ts', wrap: true, sources: ['examples/static.ts', ...SHARED_SOURCES] },
+    ...CLOUDS.map((cloud) => ({ name: `credkit-${cloud}`, entry: `bench/entries/${cloud}.ts`, wrap: true, sources: cloudSources(cloud) })),
+  ];
+}
+
+/** Builds what is stale and returns every binary of `backend` by name. */
+export async function prepareBinaries(backend: Backend, log: (line: string) => void): Promise<Map<string, BenchBinary>> {
+  const binaries = new Map<string, BenchBinary>();
+  if (backend === 'bun') {
+    const product = await buildBinaries({ targets: ['linux-x64'], ifStale: true, log });
+    if (product.failed.length > 0) throw new Error(`npm run build failed: ${product.failed.map((f) => f.name).join(', ')}`);
+    for (const name of ['static-provider', ...CLOUDS.map((cloud) => `credkit-${cloud}`)]) {
+      binaries.set(name, { name, file: join(BIN_DIR, name) });
+    }
+  }
+  for (const spec of benchBuilds(backend)) {
+    const file = join(ROOT, 'dist', 'bench', backend, spec.name);
+    if (isOlderThanSources(file, spec)) {
+      const built = await build({ entry: join(ROOT, spec.entry), outfile: file, backend, wrap: spec.wrap });
+      log(`built ${file.slice(ROOT.length)} (${backend}, ${(built.durationMs / 1000).toFixed(1)}s)`);
+    }
+    binaries.set(spec.name, { name: spec.name, file });
+  }
+  return binaries;
+}
