@@ -6,7 +6,6 @@
  */
 
 import { type Context, type Credential, defineProvider } from '../../core/index.ts';
-import pkg from '../../package.json' with { type: 'json' };
 import { getAuthorizationToken } from './authorization.ts';
 import { requestHandler } from './aws.ts';
 import { ECR_FLAGS, ROLE_ANNOTATION, ROLE_ENV, STS_AUDIENCE } from './config.ts';
@@ -14,6 +13,9 @@ import { signingIdentity } from './identity.ts';
 import { ECR_MATCH_IMAGES, parseEcrHost } from './registry.ts';
 
 type EcrContext = Context<typeof ECR_FLAGS>;
+
+/** The package version (kept by hand: importing package.json would put a copy of it into dist/lib). */
+export const VERSION = '0.1.0';
 
 const HELP = `
 Registries: private ECR in every partition (<account>.dkr.ecr.<region>.amazonaws.com, FIPS, dual-stack,
@@ -32,7 +34,7 @@ Positional arguments (get-credentials) are accepted and ignored, as upstream.`;
 
 export const provider = defineProvider({
   name: 'ecr-credential-provider',
-  version: pkg.version,
+  version: VERSION,
   description: 'ECR credential provider for kubelet (credkit-ecr)',
   matchImages: ECR_MATCH_IMAGES,
   servesImage: (image) => parseEcrHost(image.host) !== undefined,

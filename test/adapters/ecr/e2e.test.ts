@@ -435,6 +435,11 @@ describe('drop-in for ecr-credential-provider', () => {
     expect(result.stderr).toContain(says);
   });
 
+  it('prints --version as upstream names itself', async () => {
+    const result = await ecr.run({ image: host, args: ['--version'], stdin: '' });
+    expect(result.stdout).toBe('ecr-credential-provider 0.1.0\n');
+  });
+
   it('prints --help naming the env and annotation', async () => {
     const result = await ecr.run({ image: host, args: ['--help'], stdin: '' });
     expect(result.exitCode).toBe(0);
