@@ -5,6 +5,37 @@
  * @packageDocumentation
  */
 export * from '../core/testing/index.ts';
-export { type FakeAws, type FakeAwsOptions, startFakeAws } from './ecr/fake.ts';
-export { type FakeAzure, type FakeAzureOptions, startFakeAzure } from './acr/fake.ts';
-export { type FakeGoogleCloud, type FakeGoogleCloudOptions, startFakeGoogleCloud } from './gar/fake.ts';
+export {
+  type AccessKey,
+  awsJsonError,
+  dnsSuffix,
+  type FakeAws,
+  type FakeAwsOptions,
+  FakeIam,
+  type RoleTrust,
+  startFakeAws,
+  stsError,
+} from './ecr/fake.ts';
+export type { IssuedPassword } from './ecr/fake/iam.ts';
+export {
+  type FakeAcrRegistry,
+  type FakeAzure,
+  type FakeAzureOptions,
+  type FakeRegistrySpec,
+  type FederatedCredentialSpec,
+  type IssuedRefreshToken,
+  type ManagedIdentitySpec,
+  type ServicePrincipalSpec,
+  startFakeAzure,
+} from './acr/fake.ts';
+export {
+  type FakeGoogleCloud,
+  type FakeGoogleCloudOptions,
+  type FakeWorkloadIdentityPool,
+  type IssuedToken,
+  principalFor,
+  RESOURCE_EXHAUSTED,
+  startFakeGoogleCloud,
+  UNAVAILABLE,
+} from './gar/fake.ts';
+export type { Pull } from './gar/fake-registry.ts';

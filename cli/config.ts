@@ -26,7 +26,8 @@ lets nodes request service account tokens for its audience, and the cloud-side t
 
 flags:
   --name NAME                 provider (binary) name (default: the provider's own)
-  --arg ARG                   an argument for the binary (repeatable; also decides audience-dependent flags)
+  --arg ARG                   an argument for the binary (repeatable; also decides audience-dependent flags;
+                              default for acr: /etc/kubernetes/azure.json, for gar: get-credentials)
   --env NAME=VALUE            an env entry for the binary (repeatable)
   --token-audience AUD        override the audience the provider expects
   --require-service-account   only pods with a service account get credentials
@@ -34,6 +35,13 @@ flags:
   --default-cache-duration D  kubelet defaultCacheDuration (default 0s: credkit always sends cacheDuration)
   --only config|rbac          print one part only
 `;
+
+/** What the upstream providers' installs pass, so the generated entry works as is. */
+const DEFAULT_ARGS: Record<string, string[]> = {
+  ecr: [],
+  acr: ['/etc/kubernetes/azure.json'],
+  gar: ['get-credentials'],
+};
 
 export async function runConfigCommand(argv: string[], out: (text: string) => void): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -55,7 +63,7 @@ export async function runConfigCommand(argv: string[], out: (text: string) => vo
   const [target] = positionals;
   if (!target) throw new CredkitError('usage', 'credkit config needs a provider: ecr, acr, gar or a module path');
   const provider = await loadProvider(target);
-  const args = values.arg ?? [];
+  const args = values.arg ?? (isCloud(target) ? DEFAULT_ARGS[target] : []);
   const env = parseEnv(values.env ?? []);
   const parsed = parseProviderArgs(provider, args);
   const attributes = values['node-only']

@@ -37,7 +37,7 @@ const baseProviderSchema = z.strictObject({
 });
 
 /** tokenAttributes exists only in the v1 Go type, so the strict decoder rejects it elsewhere. */
-const providerV1Schema = baseProviderSchema.extend({ tokenAttributes: tokenAttributesSchema.nullish() });
+export const providerV1Schema = baseProviderSchema.extend({ tokenAttributes: tokenAttributesSchema.nullish() });
 
 export const credentialProviderConfigSchema = z.discriminatedUnion('apiVersion', [
   z.strictObject({

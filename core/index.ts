@@ -2,7 +2,7 @@
  * credkit: the kit for kubelet image credential providers. Public surface only.
  * @packageDocumentation
  */
-export { COMMON_FLAGS, type CommonFlags, helpText, parseProviderArgs } from './args.ts';
+export { COMMON_FLAGS, type CommonFlags, helpText, type ParsedArgs, parseProviderArgs } from './args.ts';
 export { type CacheHintInput, cacheSeconds, DEFAULT_SAFETY_MARGIN_SECONDS, MIN_CACHE_SECONDS } from './cache.ts';
 export {
   CONFIG_API_VERSIONS,
@@ -11,6 +11,7 @@ export {
   credentialProviderConfigSchema,
   decodeCredentialProviderConfig,
   isQualifiedName,
+  providerV1Schema,
   readCredentialProviderConfig,
   validateCredentialProviderConfig,
 } from './config.ts';
@@ -34,6 +35,7 @@ export {
   normaliseAuthKey,
   parseImage,
   parseSchemelessUrl,
+  type SchemelessUrl,
   urlsMatch,
 } from './image.ts';
 export { createLogger, type LogFields, type LogFormat, type Logger, type LoggerOptions } from './log.ts';
@@ -69,6 +71,7 @@ export {
   checkServiceAccountToken,
   decodeServiceAccountToken,
   type ServiceAccountClaims,
+  serviceAccountClaimsSchema,
   type ServiceAccountIdentity,
   serviceAccountIdentity,
   type TokenCheck,

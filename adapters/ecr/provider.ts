@@ -33,7 +33,7 @@ AWS_STS_REGIONAL_ENDPOINTS, AWS_USE_FIPS_ENDPOINT, AWS_USE_DUALSTACK_ENDPOINT, H
 Positional arguments (get-credentials) are accepted and ignored, as upstream.`;
 
 export const provider = defineProvider({
-  name: 'ecr-credential-provider',
+  name: 'credkit-ecr',
   version: VERSION,
   description: 'ECR credential provider for kubelet (credkit-ecr)',
   matchImages: ECR_MATCH_IMAGES,

@@ -61,6 +61,14 @@ describe('credkit config', () => {
     expect(role.rules[0].resources).toEqual(['custom-aud']);
   });
 
+  it.each([
+    { cloud: 'acr', args: ['/etc/kubernetes/azure.json'] },
+    { cloud: 'gar', args: ['get-credentials'] },
+  ])('$cloud: the upstream default args', async ({ cloud, args }) => {
+    const { stdout } = await credkit('config', cloud, '--only', 'config');
+    expect(parseAllDocuments(stdout)[0]?.toJS().providers[0].args).toEqual(args);
+  });
+
   it('--node-only drops tokenAttributes and RBAC', async () => {
     const { stdout } = await credkit('config', 'ecr', '--node-only');
     const docs = parseAllDocuments(stdout).map((doc) => doc.toJS());

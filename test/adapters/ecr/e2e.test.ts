@@ -435,9 +435,9 @@ describe('drop-in for ecr-credential-provider', () => {
     expect(result.stderr).toContain(says);
   });
 
-  it('prints --version as upstream names itself', async () => {
+  it('prints --version under its own name', async () => {
     const result = await ecr.run({ image: host, args: ['--version'], stdin: '' });
-    expect(result.stdout).toBe('ecr-credential-provider 0.1.0\n');
+    expect(result.stdout).toBe('credkit-ecr 0.1.0\n');
   });
 
   it('prints --help naming the env and annotation', async () => {
