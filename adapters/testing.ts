@@ -6,18 +6,6 @@
  */
 export * from '../core/testing/index.ts';
 export {
-  type AccessKey,
-  awsJsonError,
-  dnsSuffix,
-  type FakeAws,
-  type FakeAwsOptions,
-  FakeIam,
-  type RoleTrust,
-  startFakeAws,
-  stsError,
-} from './ecr/fake.ts';
-export type { IssuedPassword } from './ecr/fake/iam.ts';
-export {
   type FakeAcrRegistry,
   type FakeAzure,
   type FakeAzureOptions,
@@ -28,6 +16,18 @@ export {
   type ServicePrincipalSpec,
   startFakeAzure,
 } from './acr/fake.ts';
+export type { IssuedPassword } from './ecr/fake/iam.ts';
+export {
+  type AccessKey,
+  awsJsonError,
+  dnsSuffix,
+  type FakeAws,
+  type FakeAwsOptions,
+  FakeIam,
+  type RoleTrust,
+  startFakeAws,
+  stsError,
+} from './ecr/fake.ts';
 export {
   type FakeGoogleCloud,
   type FakeGoogleCloudOptions,

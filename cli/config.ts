@@ -63,7 +63,7 @@ export async function runConfigCommand(argv: string[], out: (text: string) => vo
   const [target] = positionals;
   if (!target) throw new CredkitError('usage', 'credkit config needs a provider: ecr, acr, gar or a module path');
   const provider = await loadProvider(target);
-  const args = values.arg ?? (isCloud(target) ? DEFAULT_ARGS[target] : []);
+  const args = values.arg ?? (isCloud(target) ? (DEFAULT_ARGS[target] ?? []) : []);
   const env = parseEnv(values.env ?? []);
   const parsed = parseProviderArgs(provider, args);
   const attributes = values['node-only']

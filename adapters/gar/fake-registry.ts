@@ -3,8 +3,14 @@
  * handshake Artifact Registry uses, accepting only access tokens the fake cloud issued. Real
  * clients (skopeo, containerd) pull from it, so a returned credential is proven to work.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import type { FakeRequest, FakeResponse } from '../../core/testing/index.ts';
+import { randomBytes } from 'node:crypto';
+import {
+  type FakeRequest,
+  type FakeResponse,
+  registryError,
+  registryRepository,
+  serveRegistryContent,
+} from '../../core/testing/index.ts';
 
 /** A manifest fetch that got through, and who made it. */
 export interface Pull {
@@ -26,40 +32,12 @@ export function registryEndpoint(req: FakeRequest): string {
   return 'registry.other';
 }
 
-/** A one-image registry: every repository holds the same small OCI image. */
-function cannedImage() {
-  const config = JSON.stringify({
-    architecture: 'amd64',
-    os: 'linux',
-    rootfs: { type: 'layers', diff_ids: [] },
-    config: {},
-  });
-  const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
-  const manifest = JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: {
-      mediaType: 'application/vnd.oci.image.config.v1+json',
-      digest: configDigest,
-      size: Buffer.byteLength(config),
-    },
-    layers: [],
-  });
-  return {
-    config,
-    configDigest,
-    manifest,
-    manifestDigest: `sha256:${createHash('sha256').update(manifest).digest('hex')}`,
-  };
-}
-
 /**
  * The Docker registry token handshake Artifact Registry uses: 401 with a Bearer challenge, then
  * `GET /v2/token` with Basic `_token:<access token>` (or `oauth2accesstoken`), then the registry
  * token on every call. Basic auth straight on /v2 calls is accepted too.
  */
 export function registryHandler(valid: TokenLookup, pulls: Pull[]) {
-  const image = cannedImage();
   const registryTokens = new Map<string, string>();
   const identityOf = (req: FakeRequest): string | undefined => {
     const [scheme, value] = String(req.headers.authorization ?? '').split(' ');
@@ -84,40 +62,15 @@ export function registryHandler(valid: TokenLookup, pulls: Pull[]) {
     const path = req.url.pathname;
     if (path === '/v2/token') {
       const identity = String(req.headers.authorization ?? '').startsWith('Basic ') ? identityOf(req) : undefined;
-      if (!identity)
-        return { status: 401, body: { errors: [{ code: 'UNAUTHORIZED', message: 'invalid credentials' }] } };
+      if (!identity) return registryError(401, 'UNAUTHORIZED', 'invalid credentials');
       const token = `registry-${randomBytes(16).toString('hex')}`;
       registryTokens.set(token, identity);
       return { body: { token, access_token: token, expires_in: 3600 } };
     }
     const identity = identityOf(req);
     if (!identity) return unauthorized(req);
-    const headers = { 'Docker-Distribution-API-Version': 'registry/2.0' };
-    if (path === '/v2/' || path === '/v2') return { headers, body: {} };
-    const tags = /^\/v2\/(.+)\/tags\/list$/.exec(path);
-    if (tags) return { headers, body: { name: tags[1], tags: ['latest'] } };
-    const manifest = /^\/v2\/(.+)\/manifests\/[^/]+$/.exec(path);
-    if (manifest) {
-      pulls.push({ host: req.host, repository: manifest[1] as string, identity });
-      return {
-        headers: {
-          ...headers,
-          'Content-Type': 'application/vnd.oci.image.manifest.v1+json',
-          'Docker-Content-Digest': image.manifestDigest,
-        },
-        body: req.method === 'HEAD' ? '' : image.manifest,
-      };
-    }
-    if (path.endsWith(`/blobs/${image.configDigest}`)) {
-      return {
-        headers: {
-          ...headers,
-          'Content-Type': 'application/octet-stream',
-          'Docker-Content-Digest': image.configDigest,
-        },
-        body: image.config,
-      };
-    }
-    return { status: 404, headers, body: { errors: [{ code: 'NOT_FOUND', message: 'not found' }] } };
+    const repository = registryRepository(req);
+    if (repository !== undefined && /\/manifests\//.test(path)) pulls.push({ host: req.host, repository, identity });
+    return serveRegistryContent(req);
   };
 }

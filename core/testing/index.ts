@@ -16,6 +16,14 @@ export {
 } from './kubelet.ts';
 export { type ConnectProxy, type ProxyRoute, startConnectProxy } from './proxy.ts';
 export {
+  isRegistryPing,
+  type RegistryImage,
+  registryError,
+  registryRepository,
+  sampleImage,
+  serveRegistryContent,
+} from './registry.ts';
+export {
   type FakeHandler,
   type FakeRequest,
   type FakeResponse,

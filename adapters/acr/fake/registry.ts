@@ -4,8 +4,12 @@
  * types), `/oauth2/token` (refresh token, password grant or Basic -> access token) and a manifest,
  * blob and tag API that accepts only access tokens this registry signed for that repository.
  */
-import { createHash } from 'node:crypto';
-import type { FakeRequest, FakeResponse } from '../../../core/testing/index.ts';
+import {
+  type FakeRequest,
+  type FakeResponse,
+  registryRepository,
+  serveRegistryContent,
+} from '../../../core/testing/index.ts';
 import type { Signer } from './tokens.ts';
 
 export const REFRESH_USERNAME = '00000000-0000-0000-0000-000000000000';
@@ -177,49 +181,9 @@ async function bearerAccess(state: RegistryState, req: FakeRequest, repository?:
 }
 
 async function content(state: RegistryState, req: FakeRequest, challenge: string): Promise<FakeResponse> {
-  const match = /^\/v2\/(.+)\/(manifests|blobs|tags)\/([^/]+)$/.exec(req.url.pathname);
-  const repository = match?.[1] ?? '';
+  const repository = registryRepository(req) ?? '';
   if (!(await bearerAccess(state, req, repository))) {
     return unauthorized('authentication required', `${challenge},scope="repository:${repository}:pull"`);
   }
-  const image = sampleImage(repository);
-  if (match?.[2] === 'tags') return { body: { name: repository, tags: ['v1', 'latest'] } };
-  if (match?.[2] === 'blobs') {
-    if (match[3] !== image.configDigest)
-      return { status: 404, body: { errors: [{ code: 'BLOB_UNKNOWN', message: 'blob unknown' }] } };
-    return {
-      headers: { 'content-type': 'application/octet-stream', 'docker-content-digest': image.configDigest },
-      body: image.config,
-    };
-  }
-  return {
-    headers: {
-      'content-type': 'application/vnd.oci.image.manifest.v1+json',
-      'docker-content-digest': image.manifestDigest,
-    },
-    body: req.method === 'HEAD' ? '' : image.manifest,
-  };
-}
-
-/** A minimal, valid OCI image: a config blob and a manifest with no layers. */
-function sampleImage(repository: string) {
-  const config = JSON.stringify({
-    architecture: 'amd64',
-    os: 'linux',
-    config: { Labels: { repository } },
-    rootfs: { type: 'layers', diff_ids: [] },
-  });
-  const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
-  const manifest = JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: {
-      mediaType: 'application/vnd.oci.image.config.v1+json',
-      digest: configDigest,
-      size: Buffer.byteLength(config),
-    },
-    layers: [],
-  });
-  const manifestDigest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
-  return { config, configDigest, manifest, manifestDigest };
+  return serveRegistryContent(req);
 }
