@@ -50,30 +50,53 @@ export async function sequential(
   return summarise(samples, failures);
 }
 
+export interface StormSeries extends Series {
+  wallMs: number;
+  /** CPU time of all execs together, ms: on N cores the storm cannot end before cpuMs / N. */
+  cpuMs: number;
+}
+
 /** All execs at once, as when a node boots and the kubelet pulls every pod's images together. */
-export async function concurrent(count: number, exec: (index: number) => Promise<KubeletRun>, check: Check): Promise<Series & { wallMs: number }> {
+export async function concurrent(count: number, exec: (index: number) => Promise<KubeletRun>, check: Check): Promise<StormSeries> {
   const runs = await Promise.all(Array.from({ length: count }, (_, i) => exec(i)));
   const started = performance.now();
-  const results = await Promise.all(runs.map((run) => runLikeKubelet(run)));
+  const timed = await Promise.all(runs.map((run) => withUsage(run)));
   const wallMs = performance.now() - started;
-  const failures = results.map((result, i) => check(result, i)).filter((failure): failure is string => failure !== undefined);
-  return { ...summarise(results.map((result) => result.durationMs), failures), wallMs };
+  const failures = timed.map(({ result }, i) => check(result, i)).filter((failure): failure is string => failure !== undefined);
+  const cpuMs = timed.reduce((sum, { usage }) => sum + usage.cpuMs, 0);
+  return { ...summarise(timed.map(({ result }) => result.durationMs), failures), wallMs, cpuMs };
+}
+
+export interface Usage {
+  /** Peak resident set size (ru_maxrss), KiB. */
+  rssKiB: number;
+  /** User plus system CPU time of the exec, ms: what a storm of execs competes for. */
+  cpuMs: number;
+}
+
+/** One exec with GNU time around the binary: its own peak RSS and CPU, not the fakes'. */
+export async function withUsage(run: KubeletRun): Promise<{ result: KubeletResult; usage: Usage }> {
+  const out = join(tmpdir(), `credkit-usage-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  const result = await runLikeKubelet({ ...run, command: ['/usr/bin/time', '-f', '%M %U %S', '-o', out, ...run.command] });
+  const [rss = Number.NaN, user = Number.NaN, system = Number.NaN] = readFileSync(out, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  rmSync(out, { force: true });
+  return { result, usage: { rssKiB: rss, cpuMs: (user + system) * 1000 } };
 }
 
 /**
- * Peak RSS (KiB) of one exec, measured by GNU time around the binary; the largest of `runs`
- * successful ones (NaN when none succeeded: the row's failures say why).
+ * Peak RSS (largest) and CPU time (median) over `runs` successful execs; NaN when none succeeded
+ * (the row's failures say why).
  */
-export async function peakRssKiB(run: KubeletRun, runs = 3): Promise<number> {
-  let peak = Number.NaN;
+export async function resourceUsage(run: KubeletRun, runs = 5): Promise<Usage> {
+  const usages: Usage[] = [];
   for (let i = 0; i < runs; i++) {
-    const out = join(tmpdir(), `credkit-rss-${process.pid}-${i}`);
-    const result = await runLikeKubelet({ ...run, command: ['/usr/bin/time', '-f', '%M', '-o', out, ...run.command] });
-    const kib = Number(readFileSync(out, 'utf8').trim().split('\n').pop());
-    rmSync(out, { force: true });
-    if (result.exitCode === 0) peak = Number.isNaN(peak) ? kib : Math.max(peak, kib);
+    const { result, usage } = await withUsage(run);
+    if (result.exitCode === 0) usages.push(usage);
   }
-  return peak;
+  return {
+    rssKiB: usages.length ? Math.max(...usages.map((usage) => usage.rssKiB)) : Number.NaN,
+    cpuMs: percentile(usages.map((usage) => usage.cpuMs), 50),
+  };
 }
 
 export function fileSizes(file: string): { bytes: number; gzipBytes: number } {

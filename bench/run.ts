@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import type { Backend } from '../cli/build/targets.ts';
 import { type FakeWorld, type KubeletResult, type KubeletRun, startFakeWorld } from '../core/testing/index.ts';
 import { type BenchBinary, prepareBinaries } from './builds.ts';
-import { type Series, concurrent, fileSizes, peakRssKiB, sequential } from './measure.ts';
+import { concurrent, fileSizes, resourceUsage, sequential } from './measure.ts';
 import { type BenchReport, type ExecRow, renderReport, writeResults } from './report.ts';
 import { type Cloud, type CloudScenario, type ScenarioRun, SCENARIOS, carriesIdentity, kubeletEnv } from './scenarios.ts';
 
@@ -60,7 +60,7 @@ async function measureBackend(backend: Backend, binaries: Map<string, BenchBinar
   const simple = async (binary: BenchBinary, mode: string, run: Omit<KubeletRun, 'command'>) => {
     const command = [binary.file];
     const series = await sequential(opts.runs, warmup, async () => ({ command, ...run }), checkAnswer(undefined, () => undefined));
-    rows.push({ backend, binary: binary.name, mode, series, rssKiB: await peakRssKiB({ command, ...run }), roundTrips: 0, connects: 0 });
+    rows.push({ backend, binary: binary.name, mode, series, usage: await resourceUsage({ command, ...run }), roundTrips: 0, connects: 0 });
   };
   const floor = binaries.get('floor');
   if (floor) await simple(floor, 'fixed response', { image: 'registry.example.com/app', inheritedEnv: env });
@@ -86,16 +86,11 @@ async function measureBackend(backend: Backend, binaries: Map<string, BenchBinar
       const [calls, connects] = [scenario.calls(), scenario.world.proxy.connects.length];
       const series = await sequential(opts.runs, warmup, exec, checkAnswer(scenario, (index) => picked.get(index)?.expected));
       const execs = opts.runs + warmup;
-      const rssRun = await exec(0);
-      rows.push({
-        backend,
-        binary: binary.name,
-        mode,
-        series,
-        rssKiB: await peakRssKiB(rssRun),
-        roundTrips: (scenario.calls() - calls) / execs,
-        connects: (scenario.world.proxy.connects.length - connects) / execs,
-      });
+      // Counted before the resource runs below, which make calls of their own.
+      const roundTrips = (scenario.calls() - calls) / execs;
+      const tunnels = (scenario.world.proxy.connects.length - connects) / execs;
+      const usage = await resourceUsage(await exec(0));
+      rows.push({ backend, binary: binary.name, mode, series, usage, roundTrips, connects: tunnels });
     }
   }
   return rows;
@@ -110,12 +105,13 @@ async function measureLazy(binaries: Map<string, BenchBinary>, scenario: CloudSc
     if (!binary) continue;
     const run = { command: [binary.file], image: OTHER_IMAGE, inheritedEnv: env };
     const series = await sequential(runs, 2, async () => run, checkAnswer(undefined, () => undefined));
-    rows.push({ backend: 'bun', binary: name, mode: 'image not ours', series, rssKiB: await peakRssKiB(run), roundTrips: 0, connects: 0 });
-    const sa = await sequential(runs, 2, async (i) => {
+    rows.push({ backend: 'bun', binary: name, mode: 'image not ours', series, usage: await resourceUsage(run), roundTrips: 0, connects: 0 });
+    const saRun = async (i: number) => {
       const chosen = await scenario.serviceAccount(i);
       return { command: [binary.file, ...chosen.args], ...chosen.run };
-    }, checkAnswer(undefined, () => undefined));
-    rows.push({ backend: 'bun', binary: name, mode: 'service account', series: sa, rssKiB: 0, roundTrips: 0, connects: 0 });
+    };
+    const sa = await sequential(runs, 2, saRun, checkAnswer(undefined, () => undefined));
+    rows.push({ backend: 'bun', binary: name, mode: 'service account', series: sa, usage: await resourceUsage(await saRun(0)), roundTrips: 0, connects: 0 });
   }
   return rows;
 }
@@ -127,7 +123,7 @@ async function storm(backend: Backend, binaries: Map<string, BenchBinary>, scena
     if (!binary) continue;
     const scenario = scenarios[cloud];
     const runs = await Promise.all(Array.from({ length: count }, (_, i) => scenario.serviceAccount(i)));
-    const series: Series & { wallMs: number } = await concurrent(
+    const series = await concurrent(
       count,
       async (i) => ({ command: [binary.file, ...(runs[i] as ScenarioRun).args], ...(runs[i] as ScenarioRun).run }),
       checkAnswer(scenario, (i) => runs[i]?.expected),

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CloudScenario, type Cloud, SCENARIOS, carriesIdentity, kubeletEnv } from '../../bench/scenarios.ts';
-import { runBuildCommand } from '../../cli/build.ts';
+import { build, runBuildCommand } from '../../cli/build.ts';
 import { ERROR_KINDS } from '../../core/index.ts';
 import { type FakeServer, type FakeWorld, runLikeKubelet, startFakeWorld } from '../../core/testing/index.ts';
 import { ROOT, binaryPath } from '../../scripts/binaries.ts';
@@ -129,7 +129,7 @@ describe('the core HTTP layer inside a compiled binary', () => {
   const run = (extra: Record<string, string>, args: string[] = []) =>
     runLikeKubelet({ command: [binary, ...args], inheritedEnv: env, env: { FIXTURE_TOKEN_HOST: host, ...extra }, image: 'registry.credkit.test/app' });
 
-  const cases = [
+  const cases: Array<{ name: string; extra: Record<string, string>; args: string[]; exitCode: number; connects: number; calls: number; says: string }> = [
     { name: 'tunnels through HTTPS_PROXY and trusts NODE_EXTRA_CA_CERTS', extra: {}, args: [], exitCode: 0, connects: 1, calls: 1, says: '' },
     { name: 'without the test CA the server is not trusted', extra: { NODE_EXTRA_CA_CERTS: '', SSL_CERT_FILE: '' }, args: [], exitCode: ERROR_KINDS.unavailable, connects: 1, calls: 0, says: `cannot reach ${host}` },
     { name: 'NO_PROXY sends it direct (and the test host does not resolve)', extra: { NO_PROXY: '.credkit.test', no_proxy: '.credkit.test' }, args: [], exitCode: ERROR_KINDS.unavailable, connects: 0, calls: 0, says: `cannot reach ${host}` },
@@ -227,6 +227,24 @@ describe('other targets and back-ends', () => {
     });
     expect(result.stderr).toBe('');
     expect(result.verdict).toMatchObject({ valid: true, matchingKeys: ['registry.example.com'] });
+  }, 180_000);
+
+  it('linux-arm64 credkit-ecr exchanges a service account token with the real AWS SDK under qemu', async () => {
+    const binary = join(work, 'arm64', 'credkit-ecr');
+    await build({ entry: join(ROOT, 'cli', 'ecr.ts'), outfile: binary, target: 'linux-arm64', wrap: false });
+    expect(executableFormat(binary)).toEqual({ format: 'elf', machine: ELF_AARCH64 });
+    if (!qemu.every((path) => existsSync(path))) return; // header checks are all this machine can do
+    const world = await startFakeWorld();
+    try {
+      const scenario = await SCENARIOS.ecr(world, 1);
+      const exec = await scenario.serviceAccount(0);
+      const result = await runLikeKubelet({ command: [qemu[0] as string, '-L', qemu[1] as string, binary, ...exec.args], ...exec.run });
+      expect(result.stderr).toBe('');
+      expect(result.verdict.valid).toBe(true);
+      expect(carriesIdentity(scenario, Object.values(result.response?.auth ?? {})[0]?.password, exec.expected)).toBe(true);
+    } finally {
+      await world.close();
+    }
   }, 180_000);
 
   it('--backend node-sea: a valid answer and no SEA warning on stderr', async () => {
