@@ -5,9 +5,9 @@
  * when missing or older than its sources.
  */
 import { join } from 'node:path';
-import { build } from '../cli/build.ts';
 import type { Backend } from '../cli/build/targets.ts';
-import { BIN_DIR, CLOUDS, ROOT, SHARED_SOURCES, isOlderThanSources } from '../scripts/binaries.ts';
+import { build } from '../cli/build.ts';
+import { BIN_DIR, CLOUDS, isOlderThanSources, ROOT, SHARED_SOURCES } from '../scripts/binaries.ts';
 import { buildBinaries } from '../scripts/build-binaries.ts';
 
 export interface BenchBinary {
@@ -28,21 +28,43 @@ const cloudSources = (cloud: string) => [`adapters/${cloud}`, `bench/entries/${c
 function benchBuilds(backend: Backend): BenchBuild[] {
   const floor = { name: 'floor', entry: 'bench/floor.ts', wrap: false, sources: ['bench/floor.ts', ...SHARED_SOURCES] };
   if (backend === 'bun') {
-    return [floor, { name: 'credkit-ecr-eager', entry: 'bench/entries/ecr-eager.ts', wrap: true, sources: [...cloudSources('ecr'), 'bench/entries/ecr-eager.ts'] }];
+    return [
+      floor,
+      {
+        name: 'credkit-ecr-eager',
+        entry: 'bench/entries/ecr-eager.ts',
+        wrap: true,
+        sources: [...cloudSources('ecr'), 'bench/entries/ecr-eager.ts'],
+      },
+    ];
   }
   return [
     floor,
-    { name: 'static-provider', entry: 'examples/static.ts', wrap: true, sources: ['examples/static.ts', ...SHARED_SOURCES] },
-    ...CLOUDS.map((cloud) => ({ name: `credkit-${cloud}`, entry: `bench/entries/${cloud}.ts`, wrap: true, sources: cloudSources(cloud) })),
+    {
+      name: 'static-provider',
+      entry: 'examples/static.ts',
+      wrap: true,
+      sources: ['examples/static.ts', ...SHARED_SOURCES],
+    },
+    ...CLOUDS.map((cloud) => ({
+      name: `credkit-${cloud}`,
+      entry: `bench/entries/${cloud}.ts`,
+      wrap: true,
+      sources: cloudSources(cloud),
+    })),
   ];
 }
 
 /** Builds what is stale and returns every binary of `backend` by name. */
-export async function prepareBinaries(backend: Backend, log: (line: string) => void): Promise<Map<string, BenchBinary>> {
+export async function prepareBinaries(
+  backend: Backend,
+  log: (line: string) => void,
+): Promise<Map<string, BenchBinary>> {
   const binaries = new Map<string, BenchBinary>();
   if (backend === 'bun') {
     const product = await buildBinaries({ targets: ['linux-x64'], ifStale: true, log });
-    if (product.failed.length > 0) throw new Error(`npm run build failed: ${product.failed.map((f) => f.name).join(', ')}`);
+    if (product.failed.length > 0)
+      throw new Error(`npm run build failed: ${product.failed.map((f) => f.name).join(', ')}`);
     for (const name of ['static-provider', ...CLOUDS.map((cloud) => `credkit-${cloud}`)]) {
       binaries.set(name, { name, file: join(BIN_DIR, name) });
     }

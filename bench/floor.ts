@@ -5,4 +5,7 @@
  */
 import { writeSync } from 'node:fs';
 
-writeSync(1, '{"kind":"CredentialProviderResponse","apiVersion":"credentialprovider.kubelet.k8s.io/v1","cacheKeyType":"Registry","cacheDuration":"0s"}\n');
+writeSync(
+  1,
+  '{"kind":"CredentialProviderResponse","apiVersion":"credentialprovider.kubelet.k8s.io/v1","cacheKeyType":"Registry","cacheDuration":"0s"}\n',
+);

@@ -16,9 +16,7 @@ export function percentile(values: number[], p: number): number {
   return sorted[rank - 1] as number;
 }
 
-export interface Check {
-  (result: KubeletResult, index: number): string | undefined;
-}
+export type Check = (result: KubeletResult, index: number) => string | undefined;
 
 export interface Series {
   samples: number[];
@@ -29,7 +27,13 @@ export interface Series {
 }
 
 export function summarise(samples: number[], failures: string[]): Series {
-  return { samples, median: percentile(samples, 50), p90: percentile(samples, 90), p99: percentile(samples, 99), failures };
+  return {
+    samples,
+    median: percentile(samples, 50),
+    p90: percentile(samples, 90),
+    p99: percentile(samples, 99),
+    failures,
+  };
 }
 
 /** `runs` execs one after another (after `warmup` unrecorded ones, which fill the page cache). */
@@ -57,14 +61,27 @@ export interface StormSeries extends Series {
 }
 
 /** All execs at once, as when a node boots and the kubelet pulls every pod's images together. */
-export async function concurrent(count: number, exec: (index: number) => Promise<KubeletRun>, check: Check): Promise<StormSeries> {
+export async function concurrent(
+  count: number,
+  exec: (index: number) => Promise<KubeletRun>,
+  check: Check,
+): Promise<StormSeries> {
   const runs = await Promise.all(Array.from({ length: count }, (_, i) => exec(i)));
   const started = performance.now();
   const timed = await Promise.all(runs.map((run) => withUsage(run)));
   const wallMs = performance.now() - started;
-  const failures = timed.map(({ result }, i) => check(result, i)).filter((failure): failure is string => failure !== undefined);
+  const failures = timed
+    .map(({ result }, i) => check(result, i))
+    .filter((failure): failure is string => failure !== undefined);
   const cpuMs = timed.reduce((sum, { usage }) => sum + usage.cpuMs, 0);
-  return { ...summarise(timed.map(({ result }) => result.durationMs), failures), wallMs, cpuMs };
+  return {
+    ...summarise(
+      timed.map(({ result }) => result.durationMs),
+      failures,
+    ),
+    wallMs,
+    cpuMs,
+  };
 }
 
 export interface Usage {
@@ -77,8 +94,16 @@ export interface Usage {
 /** One exec with GNU time around the binary: its own peak RSS and CPU, not the fakes'. */
 export async function withUsage(run: KubeletRun): Promise<{ result: KubeletResult; usage: Usage }> {
   const out = join(tmpdir(), `credkit-usage-${process.pid}-${Math.random().toString(36).slice(2)}`);
-  const result = await runLikeKubelet({ ...run, command: ['/usr/bin/time', '-f', '%M %U %S', '-o', out, ...run.command] });
-  const [rss = Number.NaN, user = Number.NaN, system = Number.NaN] = readFileSync(out, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  const result = await runLikeKubelet({
+    ...run,
+    command: ['/usr/bin/time', '-f', '%M %U %S', '-o', out, ...run.command],
+  });
+  const [rss = Number.NaN, user = Number.NaN, system = Number.NaN] = readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .pop()!
+    .split(' ')
+    .map(Number);
   rmSync(out, { force: true });
   return { result, usage: { rssKiB: rss, cpuMs: (user + system) * 1000 } };
 }
@@ -95,7 +120,10 @@ export async function resourceUsage(run: KubeletRun, runs = 5): Promise<Usage> {
   }
   return {
     rssKiB: usages.length ? Math.max(...usages.map((usage) => usage.rssKiB)) : Number.NaN,
-    cpuMs: percentile(usages.map((usage) => usage.cpuMs), 50),
+    cpuMs: percentile(
+      usages.map((usage) => usage.cpuMs),
+      50,
+    ),
   };
 }
 

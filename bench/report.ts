@@ -30,7 +30,15 @@ export interface BenchReport {
 }
 
 /** The issue's targets (P1, P2, P5, P6). */
-export const TARGETS = { medianMs: 35, floorRatio: 1.6, rssMiB: 40, stormFailures: 0, stormP99Ms: 1500, sizeMB: 100, gzipMB: 40 };
+export const TARGETS = {
+  medianMs: 35,
+  floorRatio: 1.6,
+  rssMiB: 40,
+  stormFailures: 0,
+  stormP99Ms: 1500,
+  sizeMB: 100,
+  gzipMB: 40,
+};
 
 const ms = (value: number) => value.toFixed(1);
 const mib = (kib: number) => (kib / 1024).toFixed(1);
@@ -50,7 +58,9 @@ function machine(): string {
 }
 
 export function renderReport(report: BenchReport): string {
-  const floors = new Map(report.execs.filter((row) => row.binary === 'floor').map((row) => [row.backend, row.series.median]));
+  const floors = new Map(
+    report.execs.filter((row) => row.binary === 'floor').map((row) => [row.backend, row.series.median]),
+  );
   const lines = [
     `Machine: ${machine()}.`,
     `Each row: ${report.runs} execs after 2 warm-up execs, as the kubelet runs them (spawn → stdout and stderr closed), every answer judged valid and checked to carry its own identity's credential.`,
@@ -82,14 +92,18 @@ export function renderReport(report: BenchReport): string {
     '| backend | binary | MB | gzip MB | target met (≤ 100 MB, ≤ 40 MB gzip) |',
     '| --- | --- | ---: | ---: | --- |',
     ...report.sizes.map(
-      (row) => `| ${row.backend} | ${row.binary} | ${mb(row.bytes)} | ${mb(row.gzipBytes)} | ${mark(row.bytes / 1e6 <= TARGETS.sizeMB && row.gzipBytes / 1e6 <= TARGETS.gzipMB)} |`,
+      (row) =>
+        `| ${row.backend} | ${row.binary} | ${mb(row.bytes)} | ${mb(row.gzipBytes)} | ${mark(row.bytes / 1e6 <= TARGETS.sizeMB && row.gzipBytes / 1e6 <= TARGETS.gzipMB)} |`,
     ),
     '',
     '### Lazy loading inside one compiled file (bun)',
     '',
     '| binary | request | median ms | p90 ms | exec CPU ms | peak RSS MiB |',
     '| --- | --- | ---: | ---: | ---: | ---: |',
-    ...report.lazy.map((row) => `| ${row.binary} | ${row.mode} | ${ms(row.series.median)} | ${ms(row.series.p90)} | ${ms(row.usage.cpuMs)} | ${mib(row.usage.rssKiB)} |`),
+    ...report.lazy.map(
+      (row) =>
+        `| ${row.binary} | ${row.mode} | ${ms(row.series.median)} | ${ms(row.series.p90)} | ${ms(row.usage.cpuMs)} | ${mib(row.usage.rssKiB)} |`,
+    ),
   ];
   return lines.join('\n');
 }

@@ -11,7 +11,14 @@ import { type FakeWorld, type KubeletResult, type KubeletRun, startFakeWorld } f
 import { type BenchBinary, prepareBinaries } from './builds.ts';
 import { concurrent, fileSizes, resourceUsage, sequential } from './measure.ts';
 import { type BenchReport, type ExecRow, renderReport, writeResults } from './report.ts';
-import { type Cloud, type CloudScenario, type ScenarioRun, SCENARIOS, carriesIdentity, kubeletEnv } from './scenarios.ts';
+import {
+  type Cloud,
+  type CloudScenario,
+  carriesIdentity,
+  kubeletEnv,
+  SCENARIOS,
+  type ScenarioRun,
+} from './scenarios.ts';
 
 const STATIC_ENV = { STATIC_USERNAME: 'robot', STATIC_PASSWORD: 'bench-static-password' };
 const OTHER_IMAGE = 'docker.io/library/nginx:1.27';
@@ -44,28 +51,54 @@ function options(): Options {
 /** A kubelet judgement plus "whose credential is this", as one failure string or undefined. */
 function checkAnswer(scenario: CloudScenario | undefined, expected: (index: number) => string | undefined) {
   return (result: KubeletResult, index: number): string | undefined => {
-    if (result.exitCode !== 0 || !result.verdict.valid) return `exit ${result.exitCode}: ${result.stderr.trim() || result.verdict.reasons.join('; ')}`;
+    if (result.exitCode !== 0 || !result.verdict.valid)
+      return `exit ${result.exitCode}: ${result.stderr.trim() || result.verdict.reasons.join('; ')}`;
     if (result.stderr !== '') return `stderr not empty: ${result.stderr.trim()}`;
     const identity = expected(index);
     if (!scenario || identity === undefined) return undefined;
     const password = Object.values(result.response?.auth ?? {})[0]?.password;
-    return carriesIdentity(scenario, password, identity) ? undefined : `answer ${index} does not carry ${identity}'s credential`;
+    return carriesIdentity(scenario, password, identity)
+      ? undefined
+      : `answer ${index} does not carry ${identity}'s credential`;
   };
 }
 
-async function measureBackend(backend: Backend, binaries: Map<string, BenchBinary>, scenarios: Record<Cloud, CloudScenario>, opts: Options): Promise<ExecRow[]> {
+async function measureBackend(
+  backend: Backend,
+  binaries: Map<string, BenchBinary>,
+  scenarios: Record<Cloud, CloudScenario>,
+  opts: Options,
+): Promise<ExecRow[]> {
   const rows: ExecRow[] = [];
   const warmup = 2;
   const env = kubeletEnv(scenarios.ecr.world);
   const simple = async (binary: BenchBinary, mode: string, run: Omit<KubeletRun, 'command'>) => {
     const command = [binary.file];
-    const series = await sequential(opts.runs, warmup, async () => ({ command, ...run }), checkAnswer(undefined, () => undefined));
-    rows.push({ backend, binary: binary.name, mode, series, usage: await resourceUsage({ command, ...run }), roundTrips: 0, connects: 0 });
+    const series = await sequential(
+      opts.runs,
+      warmup,
+      async () => ({ command, ...run }),
+      checkAnswer(undefined, () => undefined),
+    );
+    rows.push({
+      backend,
+      binary: binary.name,
+      mode,
+      series,
+      usage: await resourceUsage({ command, ...run }),
+      roundTrips: 0,
+      connects: 0,
+    });
   };
   const floor = binaries.get('floor');
   if (floor) await simple(floor, 'fixed response', { image: 'registry.example.com/app', inheritedEnv: env });
   const example = binaries.get('static-provider');
-  if (example) await simple(example, 'example provider', { image: 'registry.example.com/app', inheritedEnv: env, env: STATIC_ENV });
+  if (example)
+    await simple(example, 'example provider', {
+      image: 'registry.example.com/app',
+      inheritedEnv: env,
+      env: STATIC_ENV,
+    });
 
   for (const cloud of CLOUDS) {
     const binary = binaries.get(`credkit-${cloud}`);
@@ -84,7 +117,12 @@ async function measureBackend(backend: Backend, binaries: Map<string, BenchBinar
         return { command: [binary.file, ...chosen.args], ...chosen.run };
       };
       const [calls, connects] = [scenario.calls(), scenario.world.proxy.connects.length];
-      const series = await sequential(opts.runs, warmup, exec, checkAnswer(scenario, (index) => picked.get(index)?.expected));
+      const series = await sequential(
+        opts.runs,
+        warmup,
+        exec,
+        checkAnswer(scenario, (index) => picked.get(index)?.expected),
+      );
       const execs = opts.runs + warmup;
       // Counted before the resource runs below, which make calls of their own.
       const roundTrips = (scenario.calls() - calls) / execs;
@@ -97,26 +135,61 @@ async function measureBackend(backend: Backend, binaries: Map<string, BenchBinar
 }
 
 /** Does lazy loading survive bundling? The same binary with and without the adapter's import() calls. */
-async function measureLazy(binaries: Map<string, BenchBinary>, scenario: CloudScenario, runs: number): Promise<ExecRow[]> {
+async function measureLazy(
+  binaries: Map<string, BenchBinary>,
+  scenario: CloudScenario,
+  runs: number,
+): Promise<ExecRow[]> {
   const rows: ExecRow[] = [];
   const env = kubeletEnv(scenario.world);
   for (const name of ['credkit-ecr', 'credkit-ecr-eager']) {
     const binary = binaries.get(name);
     if (!binary) continue;
     const run = { command: [binary.file], image: OTHER_IMAGE, inheritedEnv: env };
-    const series = await sequential(runs, 2, async () => run, checkAnswer(undefined, () => undefined));
-    rows.push({ backend: 'bun', binary: name, mode: 'image not ours', series, usage: await resourceUsage(run), roundTrips: 0, connects: 0 });
+    const series = await sequential(
+      runs,
+      2,
+      async () => run,
+      checkAnswer(undefined, () => undefined),
+    );
+    rows.push({
+      backend: 'bun',
+      binary: name,
+      mode: 'image not ours',
+      series,
+      usage: await resourceUsage(run),
+      roundTrips: 0,
+      connects: 0,
+    });
     const saRun = async (i: number) => {
       const chosen = await scenario.serviceAccount(i);
       return { command: [binary.file, ...chosen.args], ...chosen.run };
     };
-    const sa = await sequential(runs, 2, saRun, checkAnswer(undefined, () => undefined));
-    rows.push({ backend: 'bun', binary: name, mode: 'service account', series: sa, usage: await resourceUsage(await saRun(0)), roundTrips: 0, connects: 0 });
+    const sa = await sequential(
+      runs,
+      2,
+      saRun,
+      checkAnswer(undefined, () => undefined),
+    );
+    rows.push({
+      backend: 'bun',
+      binary: name,
+      mode: 'service account',
+      series: sa,
+      usage: await resourceUsage(await saRun(0)),
+      roundTrips: 0,
+      connects: 0,
+    });
   }
   return rows;
 }
 
-async function storm(backend: Backend, binaries: Map<string, BenchBinary>, scenarios: Record<Cloud, CloudScenario>, count: number) {
+async function storm(
+  backend: Backend,
+  binaries: Map<string, BenchBinary>,
+  scenarios: Record<Cloud, CloudScenario>,
+  count: number,
+) {
   const results: BenchReport['storms'] = [];
   for (const cloud of CLOUDS) {
     const binary = binaries.get(`credkit-${cloud}`);
@@ -150,7 +223,8 @@ async function main(): Promise<void> {
       log(`[${backend}] building what is stale`);
       const binaries = await prepareBinaries(backend, log);
       log(`[${backend}] sizes`);
-      for (const binary of binaries.values()) report.sizes.push({ backend, binary: binary.name, ...fileSizes(binary.file) });
+      for (const binary of binaries.values())
+        report.sizes.push({ backend, binary: binary.name, ...fileSizes(binary.file) });
       log(`[${backend}] sequential execs (${opts.runs} per row)`);
       report.execs.push(...(await measureBackend(backend, binaries, scenarios, opts)));
       if (backend === 'bun') {

@@ -83,11 +83,24 @@ export async function acrScenario(world: FakeWorld, identities: number): Promise
   const loginServer = 'benchacr.azurecr.io';
   const azure = await startFakeAzure(world, {
     registries: [{ loginServer, pullers: [kubelet, ...clients] }],
-    federatedCredentials: clients.map((clientId, i) => ({ tenantId, clientId, issuer: world.issuer.issuer, subject: subject(i) })),
+    federatedCredentials: clients.map((clientId, i) => ({
+      tenantId,
+      clientId,
+      issuer: world.issuer.issuer,
+      subject: subject(i),
+    })),
     managedIdentities: [{ clientId: kubelet, tenantId }],
   });
   const config = join(mkdtempSync(join(tmpdir(), 'credkit-acr-')), 'azure.json');
-  writeFileSync(config, JSON.stringify({ cloud: 'AzurePublicCloud', tenantId, useManagedIdentityExtension: true, userAssignedIdentityID: kubelet }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      cloud: 'AzurePublicCloud',
+      tenantId,
+      useManagedIdentityExtension: true,
+      userAssignedIdentityID: kubelet,
+    }),
+  );
   const image = `${loginServer}/team/app:1`;
   const inheritedEnv = kubeletEnv(world);
   const registry = azure.registry(loginServer);
@@ -101,7 +114,10 @@ export async function acrScenario(world: FakeWorld, identities: number): Promise
         image,
         inheritedEnv,
         serviceAccountToken: await mint(world, index, 'api://AzureADTokenExchange'),
-        serviceAccountAnnotations: { 'kubernetes.azure.com/acr-client-id': client(index), 'kubernetes.azure.com/acr-tenant-id': tenantId },
+        serviceAccountAnnotations: {
+          'kubernetes.azure.com/acr-client-id': client(index),
+          'kubernetes.azure.com/acr-tenant-id': tenantId,
+        },
         cacheType: 'ServiceAccount',
       },
       expected: client(index),

@@ -12,9 +12,17 @@ import { CredkitError, oneLine } from '../core/index.ts';
 import { compileWithBun } from './build/bun.ts';
 import { writeProviderEntry } from './build/entry.ts';
 import { compileWithNodeSea } from './build/node-sea.ts';
-import { type Backend, executableName, hostTarget, isBackend, isTarget, type Target, TARGETS } from './build/targets.ts';
+import {
+  type Backend,
+  executableName,
+  hostTarget,
+  isBackend,
+  isTarget,
+  TARGETS,
+  type Target,
+} from './build/targets.ts';
 
-export { BACKENDS, type Backend, hostTarget, type Target, TARGETS } from './build/targets.ts';
+export { BACKENDS, type Backend, hostTarget, TARGETS, type Target } from './build/targets.ts';
 
 export interface BuildOptions {
   /** The provider module (default export), or with `wrap: false` a complete entry point. */
@@ -46,13 +54,17 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const entry = resolve(options.entry);
   if (!existsSync(entry)) throw new CredkitError('usage', `module ${options.entry} does not exist`);
   if (backend === 'node-sea' && target !== hostTarget()) {
-    throw new CredkitError('usage', `--backend node-sea builds for this machine only (${hostTarget() ?? 'unsupported'}): use --backend bun for ${target}`);
+    throw new CredkitError(
+      'usage',
+      `--backend node-sea builds for this machine only (${hostTarget() ?? 'unsupported'}): use --backend bun for ${target}`,
+    );
   }
   const outfile = resolve(executableName(options.outfile, target));
   mkdirSync(dirname(outfile), { recursive: true });
   // Build beside the final file and rename: a kubelet (or a parallel test run) never execs half a file.
   const staging = executableName(join(dirname(outfile), `.${basename(outfile)}.${process.pid}.tmp`), target);
-  const generated = options.wrap === false ? undefined : writeProviderEntry(entry, { topLevelAwait: backend === 'bun' });
+  const generated =
+    options.wrap === false ? undefined : writeProviderEntry(entry, { topLevelAwait: backend === 'bun' });
   const workDir = mkdtempSync(join(tmpdir(), 'credkit-work-'));
   try {
     const input = { entry: generated?.file ?? entry, outfile: staging, target };
@@ -62,7 +74,9 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     renameSync(staging, outfile);
   } catch (error) {
     rmSync(staging, { force: true });
-    throw error instanceof CredkitError ? error : new CredkitError('internal', `building ${options.entry} failed: ${(error as Error).message}`);
+    throw error instanceof CredkitError
+      ? error
+      : new CredkitError('internal', `building ${options.entry} failed: ${(error as Error).message}`);
   } finally {
     generated?.dispose();
     rmSync(workDir, { recursive: true, force: true });
@@ -72,7 +86,11 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
 
 function defaultTarget(): Target {
   const host = hostTarget();
-  if (!host) throw new CredkitError('usage', `this machine (${process.platform}-${process.arch}) is no kubelet target: pass --target ${TARGETS.join('|')}`);
+  if (!host)
+    throw new CredkitError(
+      'usage',
+      `this machine (${process.platform}-${process.arch}) is no kubelet target: pass --target ${TARGETS.join('|')}`,
+    );
   return host;
 }
 
@@ -108,10 +126,12 @@ const defaultIO: CommandIO = {
 export async function runBuildCommand(argv: string[], io: CommandIO = defaultIO): Promise<number> {
   try {
     const options = parseBuildArgs(argv);
-    if (!options) return io.stdout(USAGE), 0;
+    if (!options) return (io.stdout(USAGE), 0);
     const result = await build(options);
     const mib = (result.bytes / 2 ** 20).toFixed(1);
-    io.stdout(`built ${result.outfile} (${result.target}, ${result.backend}, ${mib} MiB) in ${(result.durationMs / 1000).toFixed(1)}s\n`);
+    io.stdout(
+      `built ${result.outfile} (${result.target}, ${result.backend}, ${mib} MiB) in ${(result.durationMs / 1000).toFixed(1)}s\n`,
+    );
     return 0;
   } catch (error) {
     const failure = error instanceof CredkitError ? error : new CredkitError('internal', (error as Error).message);
@@ -120,26 +140,20 @@ export async function runBuildCommand(argv: string[], io: CommandIO = defaultIO)
   }
 }
 
+const BUILD_FLAGS = {
+  outfile: { type: 'string', short: 'o' },
+  target: { type: 'string' },
+  backend: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 /** undefined: --help. */
 export function parseBuildArgs(argv: string[]): BuildOptions | undefined {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        outfile: { type: 'string', short: 'o' },
-        target: { type: 'string' },
-        backend: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new CredkitError('usage', `${(error as Error).message}: see credkit build --help`);
-  }
+  const parsed = parseBuildFlags(argv);
   const { values, positionals } = parsed;
   if (values.help) return undefined;
-  if (positionals.length !== 1) throw new CredkitError('usage', 'give exactly one module: credkit build <module> -o <file>');
+  if (positionals.length !== 1)
+    throw new CredkitError('usage', 'give exactly one module: credkit build <module> -o <file>');
   if (!values.outfile) throw new CredkitError('usage', 'missing -o <file>: where to write the executable');
   if (values.target !== undefined && !isTarget(values.target)) {
     throw new CredkitError('usage', `unknown --target ${values.target}: use one of ${TARGETS.join(', ')}`);
@@ -153,4 +167,12 @@ export function parseBuildArgs(argv: string[]): BuildOptions | undefined {
     ...(values.target ? { target: values.target as Target } : {}),
     ...(values.backend ? { backend: values.backend as Backend } : {}),
   };
+}
+
+function parseBuildFlags(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, allowPositionals: true, options: BUILD_FLAGS });
+  } catch (error) {
+    throw new CredkitError('usage', `${(error as Error).message}: see credkit build --help`);
+  }
 }

@@ -9,15 +9,25 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ClientRequest, Agent as HttpAgent } from 'node:http';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import * as net from 'node:net';
+import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
-import * as tls from 'node:tls';
-import { Agent, type AgentConnectOpts } from 'agent-base';
-import { HttpsProxyAgent } from 'https-proxy-agent';
+import type { Agent as AgentBase, AgentConnectOpts } from 'agent-base';
+import type { HttpsProxyAgent } from 'https-proxy-agent';
 import { CredkitError } from './errors.ts';
+import { fetchBounded, runtimeFetchApplies } from './http-fetch.ts';
 import type { Env } from './provider.ts';
+
+/*
+ * The node networking stack is loaded on first use, not at start-up: in a compiled binary it costs
+ * more than the rest of an exec that never needs it (bench/RESULTS.md). Builtins come from
+ * process.getBuiltinModule; the two packages from `require`, which bun's bundler sees (and bundles
+ * lazily) only as literal require('...') calls, and which Node's ESM lacks (hence createRequire).
+ */
+const nodeRequire = typeof require === 'function' ? undefined : createRequire(import.meta.url);
+const builtin = <T>(name: string): T => process.getBuiltinModule(name) as T;
+const agentBase = (): typeof import('agent-base') => (nodeRequire ? nodeRequire('agent-base') : require('agent-base'));
+const httpsProxyAgent = (): typeof import('https-proxy-agent') =>
+  nodeRequire ? nodeRequire('https-proxy-agent') : require('https-proxy-agent');
 
 /** The proxy URL for a target, following the Go `httpproxy` conventions the kubelet's plugins use. */
 export function proxyFor(target: URL, env: Env): string | undefined {
@@ -62,46 +72,63 @@ export function trustedCAs(env: Env): string[] | undefined {
   const file = env.NODE_EXTRA_CA_CERTS;
   if (!file) return undefined;
   try {
-    return [...tls.rootCertificates, readFileSync(file, 'utf8')];
+    return [...builtin<typeof import('node:tls')>('node:tls').rootCertificates, readFileSync(file, 'utf8')];
   } catch {
     throw new CredkitError('usage', `cannot read NODE_EXTRA_CA_CERTS file ${file}: fix the path or unset it`);
   }
 }
 
 /** One agent for every request: decides per target whether to tunnel, and which CAs to trust. */
-export class EnvProxyAgent extends Agent {
-  readonly #env: Env;
-  readonly #ca: string[] | undefined;
-  readonly #tunnels = new Map<string, HttpsProxyAgent<string>>();
+function defineEnvProxyAgent(): new (env: Env) => EnvProxyAgent {
+  const { Agent } = agentBase();
+  const { HttpsProxyAgent } = httpsProxyAgent();
+  const net = builtin<typeof import('node:net')>('node:net');
+  const tls = builtin<typeof import('node:tls')>('node:tls');
+  return class EnvProxyAgent extends Agent {
+    readonly #env: Env;
+    readonly #ca: string[] | undefined;
+    readonly #tunnels = new Map<string, HttpsProxyAgent<string>>();
 
-  constructor(env: Env) {
-    super({ keepAlive: true });
-    this.#env = env;
-    this.#ca = trustedCAs(env);
-  }
-
-  override connect(req: ClientRequest, options: AgentConnectOpts): Duplex | HttpAgent | Promise<Duplex | HttpAgent> {
-    const scheme = options.secureEndpoint ? 'https' : 'http';
-    const target = new URL(`${scheme}://${req.host}:${options.port}`);
-    const proxy = proxyFor(target, this.#env);
-    const ca = this.#ca ? { ca: this.#ca } : {};
-    if (proxy) return this.#tunnel(proxy).connect(req, { ...options, ...ca } as AgentConnectOpts);
-    if (options.secureEndpoint) {
-      const servername = net.isIP(options.host ?? '') ? undefined : options.host;
-      return tls.connect({ ...options, ...ca, ...(servername ? { servername } : {}) });
+    constructor(env: Env) {
+      super({ keepAlive: true });
+      this.#env = env;
+      this.#ca = trustedCAs(env);
     }
-    return net.connect(options);
-  }
 
-  #tunnel(proxy: string): HttpsProxyAgent<string> {
-    let agent = this.#tunnels.get(proxy);
-    if (!agent) {
-      agent = new HttpsProxyAgent(proxy, this.#ca ? { ca: this.#ca } : {});
-      this.#tunnels.set(proxy, agent);
+    override connect(req: ClientRequest, options: AgentConnectOpts): Duplex | HttpAgent | Promise<Duplex | HttpAgent> {
+      const scheme = options.secureEndpoint ? 'https' : 'http';
+      const target = new URL(`${scheme}://${req.host}:${options.port}`);
+      const proxy = proxyFor(target, this.#env);
+      const ca = this.#ca ? { ca: this.#ca } : {};
+      if (proxy) return this.#tunnel(proxy).connect(req, { ...options, ...ca } as AgentConnectOpts);
+      if (options.secureEndpoint) {
+        const servername = net.isIP(options.host ?? '') ? undefined : options.host;
+        return tls.connect({ ...options, ...ca, ...(servername ? { servername } : {}) });
+      }
+      return net.connect(options);
     }
-    return agent;
-  }
+
+    #tunnel(proxy: string): HttpsProxyAgent<string> {
+      let agent = this.#tunnels.get(proxy);
+      if (!agent) {
+        agent = new HttpsProxyAgent(proxy, this.#ca ? { ca: this.#ca } : {});
+        this.#tunnels.set(proxy, agent);
+      }
+      return agent;
+    }
+  };
 }
+
+let envProxyAgentClass: (new (env: Env) => EnvProxyAgent) | undefined;
+/** An agent-base Agent, so an http.Agent any SDK handler accepts. */
+export type EnvProxyAgent = AgentBase;
+/** `new EnvProxyAgent(env)`; the class itself is defined when the first one is made (see above). */
+export const EnvProxyAgent = function EnvProxyAgent(env: Env): EnvProxyAgent {
+  envProxyAgentClass ??= defineEnvProxyAgent();
+  return new envProxyAgentClass(env);
+} as unknown as new (
+  env: Env,
+) => EnvProxyAgent;
 
 export interface HttpRequestInit {
   method?: string;
@@ -145,14 +172,20 @@ export function createHttp(options: HttpOptions): Http {
       return lazyAgent();
     },
     request: (url, init = {}) =>
-      send(new URL(url), init, lazyAgent(), options.defaultTimeoutMs ?? 10_000, options.signal),
+      send(
+        new URL(url),
+        init,
+        { env: options.env, agent: lazyAgent },
+        options.defaultTimeoutMs ?? 10_000,
+        options.signal,
+      ),
   };
 }
 
 function send(
   url: URL,
   init: HttpRequestInit,
-  agent: EnvProxyAgent,
+  transport: { env: Env; agent: () => EnvProxyAgent },
   defaultTimeoutMs: number,
   deadline?: AbortSignal,
 ): Promise<HttpResponse> {
@@ -161,7 +194,13 @@ function send(
     (s): s is AbortSignal => s !== undefined,
   );
   const signal = AbortSignal.any(signals);
-  const call = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const proxy = proxyFor(url, transport.env);
+  if (runtimeFetchApplies(transport.env, proxy)) {
+    const input = { method: init.method ?? 'GET', headers: init.headers, body: init.body, maxBytes, signal, proxy };
+    return fetchBounded(url, input).catch((error: Error) => Promise.reject(describeNetworkError(error, url, signal)));
+  }
+  const call = builtin<typeof import('node:https')>(url.protocol === 'https:' ? 'node:https' : 'node:http').request;
+  const agent = transport.agent();
   return new Promise((resolve, reject) => {
     const req = call(url, { method: init.method ?? 'GET', headers: init.headers, agent, signal }, (res) => {
       const chunks: Buffer[] = [];

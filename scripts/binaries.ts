@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Target, executableName, hostTarget } from '../cli/build/targets.ts';
+import { executableName, hostTarget, type Target } from '../cli/build/targets.ts';
 
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const BIN_DIR = join(ROOT, 'dist', 'bin');
@@ -33,7 +33,12 @@ export const BINARIES: BinarySpec[] = [
     sources: [`cli/${cloud}.ts`, `adapters/${cloud}`, ...SHARED_SOURCES],
   })),
   // The smallest provider built the way a user builds theirs (credkit build <module>).
-  { name: 'static-provider', entry: 'examples/static.ts', wrap: true, sources: ['examples/static.ts', ...SHARED_SOURCES] },
+  {
+    name: 'static-provider',
+    entry: 'examples/static.ts',
+    wrap: true,
+    sources: ['examples/static.ts', ...SHARED_SOURCES],
+  },
 ];
 
 /** dist/bin/<name> for the host, dist/bin/<target>/<name>[.exe] for other targets. */

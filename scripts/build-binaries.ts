@@ -4,9 +4,9 @@
  * Flags: --cross, --if-stale (skip binaries newer than their sources; the test setup uses it).
  */
 import { parseArgs } from 'node:util';
+import { hostTarget, type Target } from '../cli/build/targets.ts';
 import { build } from '../cli/build.ts';
-import { type Target, hostTarget } from '../cli/build/targets.ts';
-import { BINARIES, type BinarySpec, ROOT, binaryPath, entryExists, isStale } from './binaries.ts';
+import { BINARIES, type BinarySpec, binaryPath, entryExists, isStale, ROOT } from './binaries.ts';
 
 export interface BuildAllOptions {
   targets: Target[];
@@ -35,12 +35,20 @@ export async function buildBinaries(options: BuildAllOptions): Promise<BuildAllR
   return result;
 }
 
-async function buildOne(spec: BinarySpec, target: Target, ifStale: boolean, log: (line: string) => void, result: BuildAllResult) {
+async function buildOne(
+  spec: BinarySpec,
+  target: Target,
+  ifStale: boolean,
+  log: (line: string) => void,
+  result: BuildAllResult,
+) {
   const outfile = binaryPath(spec.name, target);
   if (ifStale && !isStale(spec, target)) return;
   try {
     const built = await build({ entry: `${ROOT}${spec.entry}`, outfile, target, wrap: spec.wrap });
-    log(`built ${built.outfile.slice(ROOT.length)} (${target}, ${(built.bytes / 2 ** 20).toFixed(1)} MiB, ${(built.durationMs / 1000).toFixed(1)}s)`);
+    log(
+      `built ${built.outfile.slice(ROOT.length)} (${target}, ${(built.bytes / 2 ** 20).toFixed(1)} MiB, ${(built.durationMs / 1000).toFixed(1)}s)`,
+    );
     result.built.push(built.outfile);
   } catch (error) {
     log(`FAILED ${spec.name} (${target}): ${(error as Error).message}`);
@@ -51,14 +59,18 @@ async function buildOne(spec: BinarySpec, target: Target, ifStale: boolean, log:
 async function cli(): Promise<number> {
   const { values } = parseArgs({ options: { cross: { type: 'boolean' }, 'if-stale': { type: 'boolean' } } });
   const host = hostTarget();
-  const targets: Target[] = values.cross
-    ? ['linux-x64', 'linux-arm64', 'windows-x64']
-    : host ? [host] : [];
+  const targets: Target[] = values.cross ? ['linux-x64', 'linux-arm64', 'windows-x64'] : host ? [host] : [];
   if (targets.length === 0) {
-    process.stderr.write(`this machine (${process.platform}-${process.arch}) is no kubelet target: use npm run build:cross\n`);
+    process.stderr.write(
+      `this machine (${process.platform}-${process.arch}) is no kubelet target: use npm run build:cross\n`,
+    );
     return 2;
   }
-  const result = await buildBinaries({ targets, ifStale: values['if-stale'] ?? false, log: (line) => console.log(line) });
+  const result = await buildBinaries({
+    targets,
+    ifStale: values['if-stale'] ?? false,
+    log: (line) => console.log(line),
+  });
   return result.failed.length > 0 ? 1 : 0;
 }
 

@@ -15,7 +15,11 @@ export class ToolError extends Error {
   }
 }
 
-export function runTool(file: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ToolResult> {
+export function runTool(
+  file: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
     execFile(file, args, { ...options, maxBuffer: 64 << 20, encoding: 'utf8' }, (error, stdout, stderr) => {
       if (!error) return resolve({ stdout, stderr });
@@ -27,5 +31,9 @@ export function runTool(file: string, args: string[], options: { cwd?: string; e
 
 /** The tail of a tool's output is where the reason is; the head is progress. */
 function lastLines(text: string, count = 6): string {
-  return text.split('\n').filter((line) => line.trim()).slice(-count).join('\n');
+  return text
+    .split('\n')
+    .filter((line) => line.trim())
+    .slice(-count)
+    .join('\n');
 }

@@ -7,9 +7,9 @@
 import { chmodSync, copyFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import type { CompileInput } from './bun.ts';
 import { runTool } from './exec.ts';
 import { nodeExecutable } from './runtimes.ts';
-import type { CompileInput } from './bun.ts';
 
 const require = createRequire(import.meta.url);
 /** The fuse postject flips so node knows a blob was injected (the value node's SEA docs give). */

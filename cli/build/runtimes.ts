@@ -45,7 +45,8 @@ export function bunExecutable(): { path: string; version: string } {
  */
 export async function bunRuntimeFor(target: Target, version: string): Promise<string | undefined> {
   if (target === hostTarget()) return undefined;
-  if (!version) throw new Error('cannot tell which bun version to fetch for a cross build: install the bun npm package');
+  if (!version)
+    throw new Error('cannot tell which bun version to fetch for a cross build: install the bun npm package');
   const { name, file } = BUN_PACKAGES[target];
   const dir = join(runtimeCacheDir(), `${name.replace('/', '+')}@${version}`);
   const executable = join(dir, 'package', file);
@@ -62,7 +63,14 @@ async function unpackNpmPackage(spec: string, dir: string): Promise<void> {
   mkdirSync(staging, { recursive: true });
   try {
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-    const { stdout } = await runTool(npm, ['pack', spec, '--prefer-offline', '--silent', '--pack-destination', staging]);
+    const { stdout } = await runTool(npm, [
+      'pack',
+      spec,
+      '--prefer-offline',
+      '--silent',
+      '--pack-destination',
+      staging,
+    ]);
     const tarball = stdout.trim().split('\n').pop() ?? '';
     await runTool('tar', ['-xzf', join(staging, tarball), '-C', staging]);
     rmSync(join(staging, tarball), { force: true });
@@ -70,7 +78,9 @@ async function unpackNpmPackage(spec: string, dir: string): Promise<void> {
     renameSync(staging, dir);
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
-    throw new Error(`cannot get runtime ${spec} with npm pack (${(error as Error).message}): run it once online, or set CREDKIT_RUNTIME_CACHE`);
+    throw new Error(
+      `cannot get runtime ${spec} with npm pack (${(error as Error).message}): run it once online, or set CREDKIT_RUNTIME_CACHE`,
+    );
   }
 }
 

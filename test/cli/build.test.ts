@@ -4,15 +4,15 @@
  * NO_PROXY, deadline), the three per-cloud binaries against their fakes, the cross targets and the
  * Node SEA back-end. stderr must stay empty at default verbosity: no runtime warnings.
  */
-import { existsSync, mkdtempSync, openSync, readSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CloudScenario, type Cloud, SCENARIOS, carriesIdentity, kubeletEnv } from '../../bench/scenarios.ts';
+import { type Cloud, type CloudScenario, carriesIdentity, kubeletEnv, SCENARIOS } from '../../bench/scenarios.ts';
 import { build, runBuildCommand } from '../../cli/build.ts';
 import { ERROR_KINDS } from '../../core/index.ts';
 import { type FakeServer, type FakeWorld, runLikeKubelet, startFakeWorld } from '../../core/testing/index.ts';
-import { ROOT, binaryPath } from '../../scripts/binaries.ts';
+import { binaryPath, ROOT } from '../../scripts/binaries.ts';
 import { providerCommand } from '../support/commands.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'credkit-build-test-'));
@@ -31,7 +31,8 @@ function executableFormat(file: string): { format: 'elf' | 'pe' | 'unknown'; mac
   const fd = openSync(file, 'r');
   readSync(fd, head, 0, head.length, 0);
   closeSync(fd);
-  if (head.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) return { format: 'elf', machine: head.readUInt16LE(18) };
+  if (head.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46])))
+    return { format: 'elf', machine: head.readUInt16LE(18) };
   if (head.toString('latin1', 0, 2) === 'MZ') {
     const pe = head.readUInt32LE(0x3c);
     if (head.toString('latin1', pe, pe + 4) === 'PE\0\0') return { format: 'pe', machine: head.readUInt16LE(pe + 4) };
@@ -55,9 +56,24 @@ describe('credkit build <module>: a custom provider as a kubelet plugin binary',
   }, 120_000);
 
   const served = [
-    { name: 'v1, tagged image', apiVersion: 'v1', image: 'registry.example.com/team/app:1.0', keys: ['registry.example.com'] },
-    { name: 'v1beta1, digest', apiVersion: 'v1beta1', image: `registry.example.com/app@sha256:${'a'.repeat(64)}`, keys: ['registry.example.com'] },
-    { name: 'v1alpha1, subdomain', apiVersion: 'v1alpha1', image: 'eu.registry.example.com/app', keys: ['eu.registry.example.com'] },
+    {
+      name: 'v1, tagged image',
+      apiVersion: 'v1',
+      image: 'registry.example.com/team/app:1.0',
+      keys: ['registry.example.com'],
+    },
+    {
+      name: 'v1beta1, digest',
+      apiVersion: 'v1beta1',
+      image: `registry.example.com/app@sha256:${'a'.repeat(64)}`,
+      keys: ['registry.example.com'],
+    },
+    {
+      name: 'v1alpha1, subdomain',
+      apiVersion: 'v1alpha1',
+      image: 'eu.registry.example.com/app',
+      keys: ['eu.registry.example.com'],
+    },
     { name: 'an image it does not serve', apiVersion: 'v1', image: 'docker.io/library/nginx', keys: [] },
   ];
   it.each(served)('$name: valid answer, empty stderr', async ({ apiVersion, image, keys }) => {
@@ -70,33 +86,66 @@ describe('credkit build <module>: a custom provider as a kubelet plugin binary',
   });
 
   const failures = [
-    { name: 'stdin is not JSON', args: [], stdin: '{"apiVersion":', exitCode: ERROR_KINDS.request, says: 'not a JSON CredentialProviderRequest' },
+    {
+      name: 'stdin is not JSON',
+      args: [],
+      stdin: '{"apiVersion":',
+      exitCode: ERROR_KINDS.request,
+      says: 'not a JSON CredentialProviderRequest',
+    },
     { name: 'unknown flag', args: ['--bogus'], stdin: undefined, exitCode: ERROR_KINDS.usage, says: 'bogus' },
   ];
-  it.each(failures)('$name: exit $exitCode, one line, empty stdout, no secret', async ({ args, stdin, exitCode, says }) => {
-    const result = await runLikeKubelet({
-      command: [binary, ...args],
-      env: STATIC_ENV,
-      image: 'registry.example.com/app',
-      ...(stdin !== undefined ? { stdin } : {}),
-    });
-    expect(result.exitCode).toBe(exitCode);
-    expect(result.stdout).toBe('');
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toContain(says);
-    expect(result.stderr).not.toContain(STATIC_ENV.STATIC_PASSWORD);
-  });
+  it.each(failures)(
+    '$name: exit $exitCode, one line, empty stdout, no secret',
+    async ({ args, stdin, exitCode, says }) => {
+      const result = await runLikeKubelet({
+        command: [binary, ...args],
+        env: STATIC_ENV,
+        image: 'registry.example.com/app',
+        ...(stdin !== undefined ? { stdin } : {}),
+      });
+      expect(result.exitCode).toBe(exitCode);
+      expect(result.stdout).toBe('');
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toContain(says);
+      expect(result.stderr).not.toContain(STATIC_ENV.STATIC_PASSWORD);
+    },
+  );
 });
 
 describe('credkit build: command-line mistakes are one line and exit 2', () => {
   const cases = [
     { name: 'no module', argv: ['-o', join(work, 'x')], says: 'give exactly one module' },
     { name: 'no -o', argv: [join(ROOT, 'examples', 'static.ts')], says: 'missing -o' },
-    { name: 'unknown target', argv: [join(ROOT, 'examples', 'static.ts'), '-o', join(work, 'x'), '--target', 'darwin-arm64'], says: 'unknown --target darwin-arm64' },
-    { name: 'unknown backend', argv: [join(ROOT, 'examples', 'static.ts'), '-o', join(work, 'x'), '--backend', 'deno'], says: 'unknown --backend deno' },
+    {
+      name: 'unknown target',
+      argv: [join(ROOT, 'examples', 'static.ts'), '-o', join(work, 'x'), '--target', 'darwin-arm64'],
+      says: 'unknown --target darwin-arm64',
+    },
+    {
+      name: 'unknown backend',
+      argv: [join(ROOT, 'examples', 'static.ts'), '-o', join(work, 'x'), '--backend', 'deno'],
+      says: 'unknown --backend deno',
+    },
     { name: 'missing module', argv: [join(work, 'nope.ts'), '-o', join(work, 'x')], says: 'does not exist' },
-    { name: 'node-sea cross target', argv: [join(ROOT, 'examples', 'static.ts'), '-o', join(work, 'x'), '--backend', 'node-sea', '--target', 'windows-x64'], says: 'use --backend bun for windows-x64' },
-    { name: 'default export is not a provider', argv: [join(FIXTURES, 'not-a-provider.ts'), '-o', join(work, 'not-a-provider')], says: 'has no default export made with defineProvider' },
+    {
+      name: 'node-sea cross target',
+      argv: [
+        join(ROOT, 'examples', 'static.ts'),
+        '-o',
+        join(work, 'x'),
+        '--backend',
+        'node-sea',
+        '--target',
+        'windows-x64',
+      ],
+      says: 'use --backend bun for windows-x64',
+    },
+    {
+      name: 'default export is not a provider',
+      argv: [join(FIXTURES, 'not-a-provider.ts'), '-o', join(work, 'not-a-provider')],
+      says: 'has no default export made with defineProvider',
+    },
   ];
   it.each(cases)('$name', async ({ argv, says }) => {
     const result = await credkitBuild(...argv);
@@ -127,12 +176,49 @@ describe('the core HTTP layer inside a compiled binary', () => {
   afterAll(() => world?.close());
 
   const run = (extra: Record<string, string>, args: string[] = []) =>
-    runLikeKubelet({ command: [binary, ...args], inheritedEnv: env, env: { FIXTURE_TOKEN_HOST: host, ...extra }, image: 'registry.credkit.test/app' });
+    runLikeKubelet({
+      command: [binary, ...args],
+      inheritedEnv: env,
+      env: { FIXTURE_TOKEN_HOST: host, ...extra },
+      image: 'registry.credkit.test/app',
+    });
 
-  const cases: Array<{ name: string; extra: Record<string, string>; args: string[]; exitCode: number; connects: number; calls: number; says: string }> = [
-    { name: 'tunnels through HTTPS_PROXY and trusts NODE_EXTRA_CA_CERTS', extra: {}, args: [], exitCode: 0, connects: 1, calls: 1, says: '' },
-    { name: 'without the test CA the server is not trusted', extra: { NODE_EXTRA_CA_CERTS: '', SSL_CERT_FILE: '' }, args: [], exitCode: ERROR_KINDS.unavailable, connects: 1, calls: 0, says: `cannot reach ${host}` },
-    { name: 'NO_PROXY sends it direct (and the test host does not resolve)', extra: { NO_PROXY: '.credkit.test', no_proxy: '.credkit.test' }, args: [], exitCode: ERROR_KINDS.unavailable, connects: 0, calls: 0, says: `cannot reach ${host}` },
+  const cases: Array<{
+    name: string;
+    extra: Record<string, string>;
+    args: string[];
+    exitCode: number;
+    connects: number;
+    calls: number;
+    says: string;
+  }> = [
+    {
+      name: 'tunnels through HTTPS_PROXY and trusts NODE_EXTRA_CA_CERTS',
+      extra: {},
+      args: [],
+      exitCode: 0,
+      connects: 1,
+      calls: 1,
+      says: '',
+    },
+    {
+      name: 'without the test CA the server is not trusted',
+      extra: { NODE_EXTRA_CA_CERTS: '', SSL_CERT_FILE: '' },
+      args: [],
+      exitCode: ERROR_KINDS.unavailable,
+      connects: 1,
+      calls: 0,
+      says: `cannot reach ${host}`,
+    },
+    {
+      name: 'NO_PROXY sends it direct (and the test host does not resolve)',
+      extra: { NO_PROXY: '.credkit.test', no_proxy: '.credkit.test' },
+      args: [],
+      exitCode: ERROR_KINDS.unavailable,
+      connects: 0,
+      calls: 0,
+      says: `cannot reach ${host}`,
+    },
   ];
   it.each(cases)('$name', async ({ extra, args, exitCode, connects, calls, says }) => {
     const [connectsBefore, callsBefore] = [world.proxy.count(host), server.calls()];
@@ -197,8 +283,16 @@ describe.each(['ecr', 'acr', 'gar'] as const)('dist/bin/credkit-%s against its f
 
   it('a token for another audience: exit 4, one line, the token nowhere', async () => {
     const exec = await scenario.serviceAccount(0);
-    const token = await world.issuer.mint({ namespace: 'bench', serviceAccount: 'sa-0', audience: 'https://wrong.example' });
-    const result = await runLikeKubelet({ command: [...providerCommand(cloud), ...exec.args], ...exec.run, serviceAccountToken: token });
+    const token = await world.issuer.mint({
+      namespace: 'bench',
+      serviceAccount: 'sa-0',
+      audience: 'https://wrong.example',
+    });
+    const result = await runLikeKubelet({
+      command: [...providerCommand(cloud), ...exec.args],
+      ...exec.run,
+      serviceAccountToken: token,
+    });
     expect(result.exitCode).toBe(ERROR_KINDS.token);
     expect(result.stdout).toBe('');
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
@@ -214,7 +308,13 @@ describe('other targets and back-ends', () => {
   it('linux-arm64 and windows-x64 build offline from npm runtimes; arm64 runs under qemu', async () => {
     const arm = await credkitBuild(example, '-o', join(work, 'arm64', 'static-provider'), '--target', 'linux-arm64');
     expect(arm.stderr).toBe('');
-    const windows = await credkitBuild(example, '-o', join(work, 'windows', 'static-provider'), '--target', 'windows-x64');
+    const windows = await credkitBuild(
+      example,
+      '-o',
+      join(work, 'windows', 'static-provider'),
+      '--target',
+      'windows-x64',
+    );
     expect(windows.stderr).toBe('');
     expect(executableFormat(join(work, 'arm64', 'static-provider'))).toEqual({ format: 'elf', machine: ELF_AARCH64 });
     // Windows executables need .exe; the build adds it.
@@ -238,10 +338,15 @@ describe('other targets and back-ends', () => {
     try {
       const scenario = await SCENARIOS.ecr(world, 1);
       const exec = await scenario.serviceAccount(0);
-      const result = await runLikeKubelet({ command: [qemu[0] as string, '-L', qemu[1] as string, binary, ...exec.args], ...exec.run });
+      const result = await runLikeKubelet({
+        command: [qemu[0] as string, '-L', qemu[1] as string, binary, ...exec.args],
+        ...exec.run,
+      });
       expect(result.stderr).toBe('');
       expect(result.verdict.valid).toBe(true);
-      expect(carriesIdentity(scenario, Object.values(result.response?.auth ?? {})[0]?.password, exec.expected)).toBe(true);
+      expect(carriesIdentity(scenario, Object.values(result.response?.auth ?? {})[0]?.password, exec.expected)).toBe(
+        true,
+      );
     } finally {
       await world.close();
     }

@@ -4,7 +4,7 @@
  * TypeScript entry under the pinned Node when the binary is missing or stale (an adapter mid-edit),
  * or when CREDKIT_TEST_RUNTIME=ts asks for it.
  */
-import { BINARIES, ROOT, binaryPath, isStale } from '../../scripts/binaries.ts';
+import { BINARIES, binaryPath, isStale, ROOT } from '../../scripts/binaries.ts';
 
 export { ROOT };
 

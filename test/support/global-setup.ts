@@ -13,6 +13,8 @@ export default async function setup(): Promise<void> {
   if (!host) return;
   const result = await buildBinaries({ targets: [host], ifStale: true });
   for (const failure of result.failed) {
-    process.stderr.write(`[credkit test setup] ${failure.name} did not build, its tests run the TypeScript entry: ${failure.error}\n`);
+    process.stderr.write(
+      `[credkit test setup] ${failure.name} did not build, its tests run the TypeScript entry: ${failure.error}\n`,
+    );
   }
 }

@@ -12,7 +12,11 @@ export default defineProvider({
   async getCredentials({ env, http, signal }) {
     const response = await http.request(`https://${env.FIXTURE_TOKEN_HOST}/token`, { signal });
     if (response.status !== 200) throw new CredkitError('denied', `token service answered ${response.status}`);
-    const { username, password, expiresIn } = JSON.parse(response.text) as { username: string; password: string; expiresIn: number };
+    const { username, password, expiresIn } = JSON.parse(response.text) as {
+      username: string;
+      password: string;
+      expiresIn: number;
+    };
     return { username, password, expiresAt: new Date(Date.now() + expiresIn * 1000) };
   },
 });
