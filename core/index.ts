@@ -71,8 +71,8 @@ export {
   checkServiceAccountToken,
   decodeServiceAccountToken,
   type ServiceAccountClaims,
-  serviceAccountClaimsSchema,
   type ServiceAccountIdentity,
+  serviceAccountClaimsSchema,
   serviceAccountIdentity,
   type TokenCheck,
 } from './token.ts';
