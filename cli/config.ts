@@ -6,15 +6,14 @@
  */
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
+import { type ConfiguredProvider, validateCredentialProviderConfig } from '../core/config.ts';
 import {
   API_VERSION_V1,
-  type ConfiguredProvider,
   CredkitError,
   type Provider,
   parseProviderArgs,
   type TokenAttributes,
   tokenAttributesOf,
-  validateCredentialProviderConfig,
 } from '../core/index.ts';
 import { isCloud, loadProvider } from './providers.ts';
 import { trustNotes } from './trust.ts';

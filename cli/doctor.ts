@@ -8,14 +8,11 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  audiences,
   type ConfiguredProvider,
-  CredkitError,
-  decodeServiceAccountToken,
   readCredentialProviderConfig,
-  urlsMatch,
   validateCredentialProviderConfig,
-} from '../core/index.ts';
+} from '../core/config.ts';
+import { audiences, CredkitError, decodeServiceAccountToken, urlsMatch } from '../core/index.ts';
 import { runLikeKubelet } from '../core/testing/kubelet.ts';
 import { summary } from './invoke.ts';
 

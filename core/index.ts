@@ -4,17 +4,6 @@
  */
 export { COMMON_FLAGS, type CommonFlags, helpText, type ParsedArgs, parseProviderArgs } from './args.ts';
 export { type CacheHintInput, cacheSeconds, DEFAULT_SAFETY_MARGIN_SECONDS, MIN_CACHE_SECONDS } from './cache.ts';
-export {
-  CONFIG_API_VERSIONS,
-  type ConfiguredProvider,
-  type CredentialProviderConfig,
-  credentialProviderConfigSchema,
-  decodeCredentialProviderConfig,
-  isQualifiedName,
-  providerV1Schema,
-  readCredentialProviderConfig,
-  validateCredentialProviderConfig,
-} from './config.ts';
 export { formatGoDuration, formatSeconds, isGoDuration, parseDurationMs, parseGoDuration } from './duration.ts';
 export { CredkitError, ERROR_KINDS, type ErrorKind, isCredkitError, oneLine, toCredkitError } from './errors.ts';
 export {

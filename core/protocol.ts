@@ -5,7 +5,9 @@
  * them with a strict, case-sensitive decoder and silently drops any response with an extra field
  * (research/kubelet-protocol.md §1.4, §1.5).
  */
-import { z } from 'zod';
+// zod/mini: the same schemas, built in a fraction of the time of classic zod's (bench: ~7 ms of
+// every exec's start-up), which matters on the image-pull path.
+import * as z from 'zod/mini';
 import { isGoDuration } from './duration.ts';
 
 export const GROUP = 'credentialprovider.kubelet.k8s.io';
@@ -28,15 +30,15 @@ export type ServiceAccountCacheType = z.infer<typeof serviceAccountCacheTypeSche
  * A request as the kubelet writes it. The service account fields exist only in v1; older versions
  * drop them on conversion, so they are ignored there rather than trusted.
  */
-export const credentialProviderRequestSchema = z
-  .looseObject({
-    kind: z.literal('CredentialProviderRequest'),
-    apiVersion: apiVersionSchema,
-    image: z.string().min(1, 'image must not be empty'),
-    serviceAccountToken: z.string().optional(),
-    serviceAccountAnnotations: z.record(z.string(), z.string()).optional(),
-  })
-  .transform((request) => ({
+export const credentialProviderRequestSchema = z.pipe(
+  z.looseObject({
+    kind: z.literal('CredentialProviderRequest', { error: 'expected "CredentialProviderRequest"' }),
+    apiVersion: z.enum(API_VERSIONS, { error: `expected one of ${API_VERSIONS.join(', ')}` }),
+    image: z.string({ error: 'expected a string' }).check(z.minLength(1, 'image must not be empty')),
+    serviceAccountToken: z.optional(z.string({ error: 'expected a string' })),
+    serviceAccountAnnotations: z.optional(z.record(z.string(), z.string(), { error: 'expected a map of strings' })),
+  }),
+  z.transform((request) => ({
     kind: request.kind,
     apiVersion: request.apiVersion,
     image: request.image,
@@ -46,7 +48,8 @@ export const credentialProviderRequestSchema = z
     ...(request.apiVersion === API_VERSION_V1 && request.serviceAccountAnnotations
       ? { serviceAccountAnnotations: request.serviceAccountAnnotations }
       : {}),
-  }));
+  })),
+);
 export type CredentialProviderRequest = z.output<typeof credentialProviderRequestSchema>;
 
 export const authConfigSchema = z.strictObject({
@@ -56,7 +59,9 @@ export const authConfigSchema = z.strictObject({
 export type AuthConfig = z.infer<typeof authConfigSchema>;
 
 /** What metav1.Duration decodes: a JSON string Go's time.ParseDuration accepts (negative included). */
-export const goDurationSchema = z.string().refine(isGoDuration, 'must be a Go duration string such as "6h0m0s"');
+export const goDurationSchema = z
+  .string()
+  .check(z.refine(isGoDuration, 'must be a Go duration string such as "6h0m0s"'));
 
 /**
  * What the kubelet's strict decoder accepts: exactly these fields, case-sensitive, nothing else.
@@ -66,14 +71,16 @@ export const kubeletResponseSchema = z.strictObject({
   kind: z.literal('CredentialProviderResponse'),
   apiVersion: apiVersionSchema,
   cacheKeyType: cacheKeyTypeSchema,
-  cacheDuration: goDurationSchema.optional(),
-  auth: z.record(z.string(), authConfigSchema).nullish(),
+  cacheDuration: z.optional(goDurationSchema),
+  auth: z.nullish(z.record(z.string(), authConfigSchema)),
 });
 
 /** What credkit writes: the kubelet's schema, minus what it accepts only by accident (negative durations). */
-export const credentialProviderResponseSchema = kubeletResponseSchema.extend({
-  cacheDuration: goDurationSchema.refine((value) => !value.startsWith('-'), 'must not be negative').optional(),
-  auth: z.record(z.string(), authConfigSchema).optional(),
+export const credentialProviderResponseSchema = z.extend(kubeletResponseSchema, {
+  cacheDuration: z.optional(
+    goDurationSchema.check(z.refine((value) => !value.startsWith('-'), 'must not be negative')),
+  ),
+  auth: z.optional(z.record(z.string(), authConfigSchema)),
 });
 export type CredentialProviderResponse = z.infer<typeof credentialProviderResponseSchema>;
 

@@ -15,8 +15,10 @@ const JWT = /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g;
 const AUTH_HEADER =
   /(authorization["']?\s*[:=]\s*["']?)(?:(?:bearer|basic|aws4-hmac-sha256)\s+)?[^"'\s,;}]+(?:[^"'\n}]*)/gi;
 // Headers, query parameters and JSON/form fields that carry credentials.
+// Only in key/value syntax (`key=value`, `"key": "value"`), so prose such as "serviceAccountToken:
+// expected a string" stays readable; values in prose are caught by the registered-secret layer.
 const SECRET_FIELD =
-  /((?:x-amz-security-token|x-amz-signature|signature|password|client_secret|client_assertion|subject_token|refresh_token|access_token|secretaccesskey|sessiontoken|aadclientsecret|token)["']?\s*[:=]\s*["']?)[^"'&\s,;}<]+/gi;
+  /((?:x-amz-security-token|x-amz-signature|signature|password|client_secret|client_assertion|subject_token|refresh_token|access_token|secretaccesskey|sessiontoken|aadclientsecret|token)(?:\s*=\s*|["']\s*:\s*["']?))[^"'&\s,;}<]+/gi;
 // STS/XML credential elements.
 const XML_SECRET = /(<(SecretAccessKey|SessionToken)>)[^<]*(<\/\2>)/g;
 

@@ -6,26 +6,28 @@
  * service account token. That turns a slow, opaque cloud error into a one-line fix.
  */
 import { decodeJwt } from 'jose';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { CredkitError } from './errors.ts';
 
 const SUBJECT_PREFIX = 'system:serviceaccount:';
 
+const named = z.optional(z.looseObject({ name: z.string(), uid: z.optional(z.string()) }));
+
 export const serviceAccountClaimsSchema = z.looseObject({
-  iss: z.string().optional(),
+  iss: z.optional(z.string()),
   sub: z.string(),
-  aud: z.union([z.string(), z.array(z.string())]).optional(),
-  exp: z.number().optional(),
-  iat: z.number().optional(),
-  nbf: z.number().optional(),
-  'kubernetes.io': z
-    .looseObject({
-      namespace: z.string().optional(),
-      serviceaccount: z.looseObject({ name: z.string(), uid: z.string().optional() }).optional(),
-      pod: z.looseObject({ name: z.string(), uid: z.string().optional() }).optional(),
-      node: z.looseObject({ name: z.string(), uid: z.string().optional() }).optional(),
-    })
-    .optional(),
+  aud: z.optional(z.union([z.string(), z.array(z.string())])),
+  exp: z.optional(z.number()),
+  iat: z.optional(z.number()),
+  nbf: z.optional(z.number()),
+  'kubernetes.io': z.optional(
+    z.looseObject({
+      namespace: z.optional(z.string()),
+      serviceaccount: named,
+      pod: named,
+      node: named,
+    }),
+  ),
 });
 export type ServiceAccountClaims = z.infer<typeof serviceAccountClaimsSchema>;
 
