@@ -3,6 +3,9 @@
  * ask the provider -> cache hints -> write exactly one response. Every failure becomes one redacted
  * line on stderr, nothing on stdout, and a non-zero exit code (so the kubelet does not cache it).
  */
+
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import { helpText, type ParsedArgs, parseProviderArgs } from './args.ts';
 import { cacheSeconds } from './cache.ts';
 import { formatSeconds } from './duration.ts';
@@ -37,6 +40,8 @@ export interface ProviderIO {
 
 /** Runs one exec of a provider and returns the process exit code. Never throws. */
 export async function runProvider<F extends FlagSpecs>(provider: Provider<F>, io: ProviderIO): Promise<number> {
+  // zod/mini ships no messages by default; errors should read like classic zod's.
+  z.config(en());
   const now = io.now ?? Date.now;
   const redactor = new Redactor();
   let log: Logger = createLogger({ name: provider.name, write: io.stderr, redactor, now: () => new Date(now()) });

@@ -7,17 +7,17 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { CredkitError, type Env } from '../../core/index.ts';
 
 /** Keys are lower-cased before parsing: Go's encoding/json matches struct fields case-insensitively. */
 const azureConfigSchema = z.object({
-  tenantid: z.string().optional(),
-  aadclientid: z.string().optional(),
-  aadclientsecret: z.string().optional(),
-  usemanagedidentityextension: z.boolean().optional(),
-  userassignedidentityid: z.string().optional(),
-  cloud: z.string().optional(),
+  tenantid: z.optional(z.string({ error: 'expected a string' })),
+  aadclientid: z.optional(z.string({ error: 'expected a string' })),
+  aadclientsecret: z.optional(z.string({ error: 'expected a string' })),
+  usemanagedidentityextension: z.optional(z.boolean({ error: 'expected a boolean' })),
+  userassignedidentityid: z.optional(z.string({ error: 'expected a string' })),
+  cloud: z.optional(z.string({ error: 'expected a string' })),
 });
 
 export interface AzureConfig {

@@ -5,7 +5,7 @@
  * says what to fix. Upstream retries nothing and turns every failure into an anonymous pull
  * (research/gcp-gar.md §1.2, §4); here failures exit non-zero so the kubelet logs them.
  */
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import {
   type Context,
   CredkitError,
@@ -23,7 +23,7 @@ export interface GoogleCall<T> {
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
   body?: string;
-  schema: z.ZodType<T>;
+  schema: z.ZodMiniType<T>;
   /** The error for a refusal (a 4xx other than 408/429), given the status and Google's reason. */
   refused(status: number, reason: string): CredkitError;
   /** Checks the answer's headers before its body is trusted (the metadata server's Metadata-Flavor). */

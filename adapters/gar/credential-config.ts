@@ -5,7 +5,7 @@
  * kubelet sends. Endpoints must stay on Google: the file is where the pod's token is sent.
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { CredkitError } from '../../core/index.ts';
 import {
   checkStsAudience,
@@ -19,23 +19,22 @@ import { checkServiceAccountEmail } from './identity.ts';
 /** The fields of an `external_account` file that matter here; its credential_source is replaced by the pod's token. */
 const credentialConfigSchema = z.looseObject({
   type: z.literal('external_account', 'type must be external_account (a workload identity federation configuration)'),
-  audience: z.string().min(1),
-  subject_token_type: z
-    .enum(
+  audience: z.string().check(z.minLength(1)),
+  subject_token_type: z.optional(
+    z.enum(
       ['urn:ietf:params:oauth:token-type:jwt', 'urn:ietf:params:oauth:token-type:id_token'],
       'a service account token is a JWT',
-    )
-    .optional(),
-  token_url: z.url().optional(),
-  service_account_impersonation_url: z.url().optional(),
-  service_account_impersonation: z.object({ token_lifetime_seconds: z.int().min(600).max(43_200) }).optional(),
-  universe_domain: z
-    .string()
-    .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/)
-    .optional(),
-  workforce_pool_user_project: z
-    .never('workforce pools federate people, not workloads: use a workload identity pool')
-    .optional(),
+    ),
+  ),
+  token_url: z.optional(z.url()),
+  service_account_impersonation_url: z.optional(z.url()),
+  service_account_impersonation: z.optional(
+    z.object({ token_lifetime_seconds: z.int().check(z.minimum(600), z.maximum(43_200)) }),
+  ),
+  universe_domain: z.optional(z.string().check(z.regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/))),
+  workforce_pool_user_project: z.optional(
+    z.never('workforce pools federate people, not workloads: use a workload identity pool'),
+  ),
 });
 
 const configCache = new Map<string, Federation>();

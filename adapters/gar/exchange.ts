@@ -9,7 +9,7 @@
  * retries would stack on the deadline-aware ones here. Each exec is one process with one token and
  * no client cache, so identities cannot mix (the library's cached token is the trap §5.4 names).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { CredkitError } from '../../core/index.ts';
 import { type CallContext, callGoogle } from './call.ts';
 import type { Federation } from './federation.ts';
@@ -24,14 +24,14 @@ const CLOUD_PLATFORM = 'https://www.googleapis.com/auth/cloud-platform';
 const USER_AGENT = 'credkit-gar';
 
 const stsAnswerSchema = z.object({
-  access_token: z.string().min(1),
-  expires_in: z.number().positive().optional(),
-  issued_token_type: z.string().optional(),
-  token_type: z.string().optional(),
+  access_token: z.string().check(z.minLength(1)),
+  expires_in: z.optional(z.number().check(z.positive())),
+  issued_token_type: z.optional(z.string()),
+  token_type: z.optional(z.string()),
 });
 
 const generateAccessTokenSchema = z.object({
-  accessToken: z.string().min(1),
+  accessToken: z.string().check(z.minLength(1)),
   expireTime: z.iso.datetime({ offset: true }),
 });
 

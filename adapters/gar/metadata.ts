@@ -4,7 +4,7 @@
  * takes, so it stays small. Upstream also fetches the account's email and throws it away; that
  * second call is skipped. `expires_in`, which upstream ignores, drives the cache hint.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { CredkitError, type Env } from '../../core/index.ts';
 import { type CallContext, callGoogle } from './call.ts';
 import type { AccessToken } from './exchange.ts';
@@ -13,9 +13,9 @@ export const METADATA_HOST = 'metadata.google.internal';
 export const TOKEN_PATH = '/computeMetadata/v1/instance/service-accounts/default/token';
 
 const tokenSchema = z.object({
-  access_token: z.string().min(1),
-  expires_in: z.number().positive().optional(),
-  token_type: z.string().optional(),
+  access_token: z.string().check(z.minLength(1)),
+  expires_in: z.optional(z.number().check(z.positive())),
+  token_type: z.optional(z.string()),
 });
 
 /**
