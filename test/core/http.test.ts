@@ -71,8 +71,18 @@ describe('proxyFor follows the Go httpproxy conventions', () => {
       env: { HTTPS_PROXY: 'http://p:1', NO_PROXY: 'x.io:8443' },
       proxy: 'http://p:1',
     },
-    { name: 'loopback never proxied', url: 'http://127.0.0.1:8080/', env: { HTTP_PROXY: 'http://p:1' }, proxy: undefined },
-    { name: 'localhost never proxied', url: 'https://localhost:8443/', env: { HTTPS_PROXY: 'http://p:1' }, proxy: undefined },
+    {
+      name: 'loopback never proxied',
+      url: 'http://127.0.0.1:8080/',
+      env: { HTTP_PROXY: 'http://p:1' },
+      proxy: undefined,
+    },
+    {
+      name: 'localhost never proxied',
+      url: 'https://localhost:8443/',
+      env: { HTTPS_PROXY: 'http://p:1' },
+      proxy: undefined,
+    },
     {
       name: 'NO_PROXY list with spaces',
       url: 'https://x.io/',
