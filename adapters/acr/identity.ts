@@ -8,21 +8,14 @@
  */
 import { type Context, CredkitError } from '../../core/index.ts';
 import type { AzureConfig } from './config.ts';
+import type { FederatedIdentity } from './entra.ts';
 import type { AcrTarget } from './registry.ts';
 
 export const CLIENT_ID_ANNOTATION = 'kubernetes.azure.com/acr-client-id';
 export const TENANT_ID_ANNOTATION = 'kubernetes.azure.com/acr-tenant-id';
 
 export type AcrIdentity =
-  | {
-      kind: 'federated';
-      clientId: string;
-      tenantId: string;
-      assertion: string;
-      subject: string;
-      issuer?: string;
-      audience?: string;
-    }
+  | ({ kind: 'federated' } & FederatedIdentity)
   | { kind: 'managed'; userAssignedIdentityID?: string; tenantId?: string }
   | { kind: 'servicePrincipal'; clientId: string; clientSecret: string; tenantId?: string };
 

@@ -58,15 +58,19 @@ export interface KubeletVerdict {
   matchingKeys: string[];
 }
 
-export interface KubeletResult {
-  /** False when matchImages excluded the image, so the kubelet would not exec the plugin. */
-  executed: boolean;
+/** What the exec itself gave: exit, signal, the kubelet's 60 s kill, both outputs, wall time. */
+export interface ExecResult {
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   timedOut: boolean;
   stdout: string;
   stderr: string;
   durationMs: number;
+}
+
+export interface KubeletResult extends ExecResult {
+  /** False when matchImages excluded the image, so the kubelet would not exec the plugin. */
+  executed: boolean;
   request: string;
   response?: CredentialProviderResponse;
   verdict: KubeletVerdict;
@@ -117,15 +121,6 @@ export async function runLikeKubelet(run: KubeletRun): Promise<KubeletResult> {
     defaultCacheDuration: run.defaultCacheDuration,
   });
   return { executed: true, ...exec, request, ...judged };
-}
-
-interface ExecResult {
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  timedOut: boolean;
-  stdout: string;
-  stderr: string;
-  durationMs: number;
 }
 
 function execPlugin(run: KubeletRun, stdin: string | Buffer): Promise<ExecResult> {
