@@ -33,4 +33,5 @@ export {
   type FaultQueue,
   startFakeServer,
 } from './server.ts';
+export { type InspectResult, skopeoInspect } from './skopeo.ts';
 export { type FakeWorld, startFakeWorld } from './world.ts';

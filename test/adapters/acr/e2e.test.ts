@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type KubeletResult, runLikeKubelet } from '../../../core/testing/index.ts';
+import { skopeoInspect as inspectWithSkopeo, type KubeletResult, runLikeKubelet } from '../../../core/testing/index.ts';
 import { providerCommand } from '../../support/commands.ts';
 import {
   type AcrWorld,
@@ -205,20 +205,8 @@ describe('a real client uses the credential', () => {
       ...(token ? { token, annotations: annotationsFor(APP_A) } : {}),
     });
     const auth = credentialFor(result, REGISTRY);
-    const skopeo = await promisify(execFile)(
-      'skopeo',
-      [
-        'inspect',
-        '--no-tags',
-        '--cert-dir',
-        acr.world.ca.certDir,
-        '--creds',
-        `${auth.username}:${auth.password}`,
-        `docker://${REGISTRY}/team/app:v1`,
-      ],
-      { env: { ...process.env, ...acr.world.env }, timeout: 20_000 },
-    );
-    expect(JSON.parse(skopeo.stdout)).toMatchObject({
+    const skopeo = await inspectWithSkopeo(acr.world, `${REGISTRY}/team/app:v1`, auth);
+    expect(skopeo.manifest).toMatchObject({
       Name: `${REGISTRY}/team/app`,
       Os: 'linux',
       Digest: expect.stringMatching(/^sha256:/),
@@ -227,23 +215,10 @@ describe('a real client uses the credential', () => {
   });
 
   it('the registry refuses a credential it did not issue', async () => {
-    const forged = `${GUID}:${(await acr.mint('app-a')).replace(/.$/, 'x')}`;
-    const failed = await promisify(execFile)(
-      'skopeo',
-      [
-        'inspect',
-        '--no-tags',
-        '--cert-dir',
-        acr.world.ca.certDir,
-        '--creds',
-        forged,
-        `docker://${REGISTRY}/team/app:v1`,
-      ],
-      { env: { ...process.env, ...acr.world.env }, timeout: 20_000 },
-    ).then(
-      () => 'accepted',
-      (error: { stderr: string }) => error.stderr,
-    );
+    const forged = { username: GUID, password: (await acr.mint('app-a')).replace(/.$/, 'x') };
+    const refused = await inspectWithSkopeo(acr.world, `${REGISTRY}/team/app:v1`, forged);
+    expect(refused.ok).toBe(false);
+    const failed = refused.error;
     expect(failed).toMatch(/unauthorized|authentication required/i);
   });
 });

@@ -11,7 +11,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { awsJsonError, ecrHandler, ecrLabel } from '../../../adapters/ecr/fake.ts';
 import { ROLE_ANNOTATION } from '../../../adapters/ecr/index.ts';
 import { ERROR_KINDS } from '../../../core/index.ts';
-import type { FakeServer, KubeletResult } from '../../../core/testing/index.ts';
+import {
+  type FakeServer,
+  skopeoInspect as inspectWithSkopeo,
+  type KubeletResult,
+} from '../../../core/testing/index.ts';
 import { type EcrWorld, ROLE_A, ROLE_B, SUBJECT_A, SUBJECT_B, startEcrWorld } from './world.ts';
 
 const REGIONS = ['us-west-2', 'us-east-1', 'cn-north-1', 'us-gov-west-1', 'eusc-de-east-1', 'us-iso-east-1'];
@@ -77,16 +81,8 @@ function passwordOf(result: KubeletResult, key = host): string {
 }
 
 async function skopeoInspect(reference: string, password: string): Promise<{ ok: boolean; output: string }> {
-  try {
-    const { stdout } = await promisify(execFile)(
-      'skopeo',
-      ['inspect', '--cert-dir', ecr.world.ca.certDir, '--creds', `AWS:${password}`, `docker://${reference}`],
-      { env: ecr.env, timeout: 20_000 },
-    );
-    return { ok: true, output: stdout };
-  } catch (error) {
-    return { ok: false, output: String((error as { stderr?: string }).stderr ?? error) };
-  }
+  const result = await inspectWithSkopeo(ecr.world, reference, { username: 'AWS', password });
+  return { ok: result.ok, output: result.ok ? JSON.stringify(result.manifest) : (result.error ?? '') };
 }
 
 const calls = () => ({
@@ -109,7 +105,9 @@ describe('node identity', () => {
     expect(leaks(result)).toEqual([]);
 
     const pulled = await skopeoInspect(`${host}/team-a/app:latest`, passwordOf(result));
-    expect(pulled.output).toContain('"Name": "123456789012.dkr.ecr.us-west-2.amazonaws.com/team-a/app"');
+    expect(JSON.parse(pulled.output)).toMatchObject({
+      Name: '123456789012.dkr.ecr.us-west-2.amazonaws.com/team-a/app',
+    });
     expect(pulled.ok).toBe(true);
     expect(ecr.aws.registry.calls('manifests')).toBeGreaterThan(0);
     const refused = await skopeoInspect(`${host}/team-a/app:latest`, 'not-a-password-ecr-issued');

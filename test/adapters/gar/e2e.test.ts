@@ -8,7 +8,12 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RESOURCE_EXHAUSTED } from '../../../adapters/gar/fake.ts';
 import { ERROR_KINDS } from '../../../core/index.ts';
-import { type KubeletRun, runLikeKubelet, startFakeIssuer } from '../../../core/testing/index.ts';
+import {
+  skopeoInspect as inspectWithSkopeo,
+  type KubeletRun,
+  runLikeKubelet,
+  startFakeIssuer,
+} from '../../../core/testing/index.ts';
 import { providerCommand } from '../../support/commands.ts';
 import {
   CP,
@@ -51,16 +56,11 @@ const mint = (audience: string, serviceAccount = 'puller', expiresInSeconds = 36
 const passwordOf = (result: Awaited<ReturnType<typeof kubelet>>) =>
   result.response?.auth?.['us-central1-docker.pkg.dev']?.password ?? '';
 
+/** skopeo pulls the test image with `_token:<password>`; rejects (with skopeo's stderr) when refused. */
 async function skopeoInspect(password: string) {
-  return run(
-    'skopeo',
-    ['inspect', '--creds', `_token:${password}`, '--cert-dir', certDir(), `docker://${IMAGE}:latest`],
-    { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...g.world.env }, timeout: 30_000 },
-  );
-}
-/** skopeo's --cert-dir takes a directory of *.crt; the test CA's file sits in its own directory. */
-function certDir(): string {
-  return g.world.ca.caFile.replace(/\/[^/]+$/, '');
+  const result = await inspectWithSkopeo(g.world, `${IMAGE}:latest`, { username: '_token', password });
+  if (!result.ok) throw Object.assign(new Error('skopeo was refused'), { stderr: result.error });
+  return result;
 }
 
 describe('credkit-gar as the kubelet runs it', () => {
@@ -114,8 +114,8 @@ describe('credkit-gar as the kubelet runs it', () => {
     expect(g.cloud.whoIs(passwordOf(result))).toBe(PULLER_GSA);
     expect(g.cloud.iamCredentials.calls('iam.generateAccessToken')).toBe(1);
 
-    const { stdout } = await skopeoInspect(passwordOf(result));
-    expect(JSON.parse(stdout)).toMatchObject({
+    const { manifest } = await skopeoInspect(passwordOf(result));
+    expect(manifest).toMatchObject({
       Digest: expect.stringMatching(/^sha256:/),
       Os: 'linux',
       Architecture: 'amd64',
