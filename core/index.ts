@@ -7,6 +7,18 @@ export { type CacheHintInput, cacheSeconds, DEFAULT_SAFETY_MARGIN_SECONDS, MIN_C
 export { formatGoDuration, formatSeconds, isGoDuration, parseDurationMs, parseGoDuration } from './duration.ts';
 export { CredkitError, ERROR_KINDS, type ErrorKind, isCredkitError, oneLine, toCredkitError } from './errors.ts';
 export {
+  CLOUD_TEXT_BUDGET,
+  cloudText,
+  DEFAULT_ATTEMPTS,
+  DEFAULT_MAX_ANSWER_BYTES,
+  type DescribedCall,
+  type ExchangeContext,
+  exchange,
+  type Refusal,
+  refusedBy,
+  transportVerdict,
+} from './exchange.ts';
+export {
   bypassesProxy,
   createHttp,
   EnvProxyAgent,
