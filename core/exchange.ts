@@ -76,7 +76,10 @@ export async function exchange<T>(ctx: ExchangeContext, call: DescribedCall<T>):
     retryable: (error) => {
       if (error instanceof RetryableAnswer) return error.afterMs === undefined ? true : { afterMs: error.afterMs };
       const verdict = transportVerdict(error);
-      if (verdict === 'dns' && !dnsRetried) return (dnsRetried = true);
+      if (verdict === 'dns' && !dnsRetried) {
+        dnsRetried = true;
+        return true;
+      }
       return verdict === 'transient';
     },
     onRetry: (error, n, delayMs) =>
