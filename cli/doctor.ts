@@ -13,7 +13,7 @@ import {
   validateCredentialProviderConfig,
 } from '../core/config.ts';
 import { audiences, CredkitError, decodeServiceAccountToken, urlsMatch } from '../core/index.ts';
-import { runLikeKubelet } from '../core/testing/kubelet.ts';
+import { runLikeKubelet } from '../core/kubelet.ts';
 import { summary } from './invoke.ts';
 
 export const DOCTOR_HELP = `usage: credkit doctor --config PATH --bin-dir DIR --image IMAGE [flags]

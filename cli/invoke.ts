@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CredkitError, type ServiceAccountCacheType, serviceAccountCacheTypeSchema } from '../core/index.ts';
-import { type KubeletResult, runLikeKubelet } from '../core/testing/kubelet.ts';
+import { type KubeletResult, runLikeKubelet } from '../core/kubelet.ts';
 
 export const INVOKE_HELP = `usage: credkit invoke <binary> --image IMAGE [flags] [-- binary args]
 

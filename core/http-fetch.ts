@@ -10,8 +10,9 @@
  *    and loopback rules send direct must have no proxy variable to pick up;
  *  - redirects are not followed (a token must never follow a redirect), as with node:https.
  */
+
+import type { Env } from './env.ts';
 import { CredkitError } from './errors.ts';
-import type { Env } from './provider.ts';
 
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
 

@@ -13,9 +13,9 @@ import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import type { Agent as AgentBase, AgentConnectOpts } from 'agent-base';
 import type { HttpsProxyAgent } from 'https-proxy-agent';
+import type { Env } from './env.ts';
 import { CredkitError } from './errors.ts';
 import { fetchBounded, runtimeFetchApplies } from './http-fetch.ts';
-import type { Env } from './provider.ts';
 
 /*
  * The node networking stack is loaded on first use, not at start-up: in a compiled binary it costs

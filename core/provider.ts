@@ -3,13 +3,14 @@
  * identity, valid until when"; the core does everything the kubelet is strict about (parsing,
  * token checks, cache hints, the exact response bytes, exit codes).
  */
+import type { Env } from './env.ts';
 import type { Http } from './http.ts';
 import type { ImageRef } from './image.ts';
 import type { Logger } from './log.ts';
 import type { CacheKeyType, CredentialProviderRequest, ServiceAccountCacheType } from './protocol.ts';
 import type { ServiceAccountClaims, ServiceAccountIdentity } from './token.ts';
 
-export type Env = Record<string, string | undefined>;
+export type { Env } from './env.ts';
 
 /** A provider-specific command-line flag (parsed with node:util parseArgs). */
 export interface FlagSpec {

@@ -8,13 +8,13 @@ import { readFileSync } from 'node:fs';
 import * as z from 'zod/mini';
 import { CredkitError } from '../../core/index.ts';
 import {
+  checkServiceAccountEmail,
   checkStsAudience,
   DEFAULT_LIFETIME_SECONDS,
   DEFAULT_UNIVERSE,
   type Federation,
   federationFor,
 } from './federation.ts';
-import { checkServiceAccountEmail } from './identity.ts';
 
 /** The fields of an `external_account` file that matter here; its credential_source is replaced by the pod's token. */
 const credentialConfigSchema = z.looseObject({

@@ -1,9 +1,9 @@
 /**
  * Where a pod's token is exchanged and for what: the STS audience (the pool provider), the audience
- * the pod's token must carry for it, and the Google endpoints, which are always on the universe
- * domain (research/gcp-gar.md §2.2, §5.2, §5.3).
+ * the pod's token must carry for it, the Google endpoints, which are always on the universe
+ * domain, and the Google service account it may act as (research/gcp-gar.md §2.2, §5.2, §5.3).
  */
-import { CredkitError } from '../../core/index.ts';
+import { CredkitError, type ErrorKind } from '../../core/index.ts';
 
 export const DEFAULT_UNIVERSE = 'googleapis.com';
 export const DEFAULT_LIFETIME_SECONDS = 3600;
@@ -63,4 +63,21 @@ export function federationFor(stsAudience: string, universe = DEFAULT_UNIVERSE):
     iamCredentialsUrl: `https://iamcredentials.${universe}`,
     lifetimeSeconds: DEFAULT_LIFETIME_SECONDS,
   };
+}
+
+// name@project.iam.gserviceaccount.com, NUMBER-compute@developer.gserviceaccount.com,
+// service-NUMBER@gcp-sa-x.iam.gserviceaccount.com: lower case, no `/`, `:`, `%`, `?` or `#`, so
+// the address can only ever name an account on iamcredentials, never another path or host.
+const SERVICE_ACCOUNT_EMAIL = /^[a-z0-9][a-z0-9._-]{0,99}@(?:[a-z0-9][a-z0-9-]*\.)+gserviceaccount\.com$/;
+
+/** Checks a Google service account email before it goes into a URL path; `source` names where it came from. */
+export function checkServiceAccountEmail(email: string, source: string, kind: ErrorKind = 'usage'): string {
+  if (email.length > 254 || !SERVICE_ACCOUNT_EMAIL.test(email) || email.includes('..')) {
+    throw new CredkitError(
+      kind,
+      `${source}: ${JSON.stringify(email.slice(0, 100))} is not a Google service account email ` +
+        '(want NAME@PROJECT.iam.gserviceaccount.com)',
+    );
+  }
+  return email;
 }

@@ -5,9 +5,9 @@
  * opted-in service account without a token is an error, not a silent anonymous pull, and
  * `iam.gke.io/gcp-service-account` adds the impersonation leg GKE's other components use (§5.3).
  */
-import { CredkitError, type ErrorKind } from '../../core/index.ts';
+import { CredkitError } from '../../core/index.ts';
 import type { GarConfig } from './config.ts';
-import type { Federation } from './federation.ts';
+import { checkServiceAccountEmail, type Federation } from './federation.ts';
 
 /** GKE's per-service-account opt-in to pulling images as the pod (upstream EnableWIImagePullAnnotation). */
 export const ENABLE_WI_IMAGE_PULL = 'iam.gke.io/enable-wi-image-pull';
@@ -62,21 +62,4 @@ export function planIdentity(config: GarConfig, input: PlanInput): IdentityPlan 
     subject: serviceAccount.identity.subject,
     ...(impersonate ? { impersonate } : {}),
   };
-}
-
-// name@project.iam.gserviceaccount.com, NUMBER-compute@developer.gserviceaccount.com,
-// service-NUMBER@gcp-sa-x.iam.gserviceaccount.com: lower case, no `/`, `:`, `%`, `?` or `#`, so
-// the address can only ever name an account on iamcredentials, never another path or host.
-const SERVICE_ACCOUNT_EMAIL = /^[a-z0-9][a-z0-9._-]{0,99}@(?:[a-z0-9][a-z0-9-]*\.)+gserviceaccount\.com$/;
-
-/** Checks a Google service account email before it goes into a URL path; `source` names where it came from. */
-export function checkServiceAccountEmail(email: string, source: string, kind: ErrorKind = 'usage'): string {
-  if (email.length > 254 || !SERVICE_ACCOUNT_EMAIL.test(email) || email.includes('..')) {
-    throw new CredkitError(
-      kind,
-      `${source}: ${JSON.stringify(email.slice(0, 100))} is not a Google service account email ` +
-        '(want NAME@PROJECT.iam.gserviceaccount.com)',
-    );
-  }
-  return email;
 }

@@ -2,8 +2,7 @@
  * credkit/testing: the fakes credkit tests itself with, for testing your own providers the same way.
  * @packageDocumentation
  */
-export { createTestCA, type LeafCertificate, type TestCA } from './ca.ts';
-export { type FakeIssuer, type FakeIssuerOptions, type MintOptions, startFakeIssuer } from './issuer.ts';
+
 export {
   fullApiVersion,
   type JudgeInput,
@@ -13,7 +12,9 @@ export {
   type KubeletVerdict,
   registryOf,
   runLikeKubelet,
-} from './kubelet.ts';
+} from '../kubelet.ts';
+export { createTestCA, type LeafCertificate, type TestCA } from './ca.ts';
+export { type FakeIssuer, type FakeIssuerOptions, type MintOptions, startFakeIssuer } from './issuer.ts';
 export { type ConnectProxy, type ProxyRoute, startConnectProxy } from './proxy.ts';
 export {
   isRegistryPing,

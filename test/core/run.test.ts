@@ -4,9 +4,9 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_KINDS } from '../../core/errors.ts';
+import { runLikeKubelet } from '../../core/kubelet.ts';
 import { MAX_REQUEST_BYTES } from '../../core/run.ts';
 import { type FakeIssuer, startFakeIssuer } from '../../core/testing/issuer.ts';
-import { runLikeKubelet } from '../../core/testing/kubelet.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/provider.ts', import.meta.url));
 const command = [process.execPath, FIXTURE];

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readConfig } from '../../../adapters/gar/config.ts';
-import { checkServiceAccountEmail, type PlanInput, planIdentity } from '../../../adapters/gar/identity.ts';
+import { checkServiceAccountEmail } from '../../../adapters/gar/federation.ts';
+import { type PlanInput, planIdentity } from '../../../adapters/gar/identity.ts';
 import { isGoogleRegistry } from '../../../adapters/gar/registry.ts';
 import { CredkitError, parseImage } from '../../../core/index.ts';
 import { CP, ENABLE, PULLER_GSA, WIF_STS_AUDIENCE } from './world.ts';

@@ -1,14 +1,16 @@
 /**
- * A fake kubelet: runs a provider binary exactly as the kubelet's `execPlugin` does and judges the
- * answer with the kubelet's rules (research/kubelet-protocol.md §1.4-1.6, §3.3):
+ * The kubelet's side of one plugin exec, as product code: `credkit invoke` and `credkit doctor` use
+ * it on real nodes' binaries, and the test kit (credkit/testing) re-exports it as the fake kubelet.
+ * It runs a provider binary exactly as the kubelet's `execPlugin` does and judges the answer with
+ * the kubelet's rules (research/kubelet-protocol.md §1.4-1.6, §3.3):
  *  - argv is the binary path plus the config's args; env is the kubelet's own env with the config's
  *    env appended (config wins); stdin is the encoded request then EOF; killed after 60 s;
  *  - stdout must be one JSON document, apiVersion byte-identical, strictly decoded, a valid
  *    cacheKeyType, and (service account mode, cacheType not Token) no password equal to the token.
  */
 import { spawn } from 'node:child_process';
-import { parseGoDuration } from '../duration.ts';
-import { matchingAuthKeys, parseImage, urlsMatch } from '../image.ts';
+import { parseGoDuration } from './duration.ts';
+import { matchingAuthKeys, parseImage, urlsMatch } from './image.ts';
 import {
   API_VERSIONS,
   type ApiVersion,
@@ -17,7 +19,7 @@ import {
   GROUP,
   kubeletResponseSchema,
   type ServiceAccountCacheType,
-} from '../protocol.ts';
+} from './protocol.ts';
 
 export interface KubeletRun {
   /** The provider executable and its config `args`. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgeResponse } from '../../../core/testing/kubelet.ts';
+import { judgeResponse } from '../../core/kubelet.ts';
 
 const V1 = 'credentialprovider.kubelet.k8s.io/v1' as const;
 const ok = (fields: Record<string, unknown> = {}) =>
