@@ -1,44 +1,21 @@
+#!/usr/bin/env node
 /**
- * credkit: the framework CLI. One file per command; this one only dispatches.
+ * The `credkit` bin. It imports nothing statically: an ES module's imports are linked before any of
+ * its code runs, so on a Node too old for them the user would see a link error instead of the one
+ * line below. Plain syntax only (no top-level await, no `??`), so even old Nodes parse this file.
  */
-import { CredkitError, oneLine, toCredkitError } from '../core/index.ts';
-
-const HELP = `usage: credkit <command> [flags]
-
-commands:
-  build <module> -o <file> [--target T]   compile a provider module into a standalone executable
-  config <ecr|acr|gar|module>             print the kubelet config, RBAC and cloud trust for a provider
-  invoke <binary> --image IMAGE           run a provider as the kubelet does and judge the answer
-  doctor --config C --bin-dir D --image I explain which provider runs for an image and why it fails
-
-Run "credkit <command> --help" for a command's flags.
-`;
-
-type Command = (argv: string[], out: (text: string) => void) => Promise<number>;
-
-const COMMANDS: Record<string, () => Promise<Command>> = {
-  build: async () => {
-    const { runBuildCommand } = await import('./build.ts');
-    return (argv, out) => runBuildCommand(argv, { stdout: out, stderr: (text) => process.stderr.write(text) });
-  },
-  config: async () => (await import('./config.ts')).runConfigCommand,
-  invoke: async () => (await import('./invoke.ts')).runInvokeCommand,
-  doctor: async () => (await import('./doctor.ts')).runDoctorCommand,
-};
-
-async function run(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  const out = (text: string) => process.stdout.write(text);
-  if (!name || name === '--help' || name === '-h' || name === 'help') return (out(HELP), name ? 0 : 2);
-  const load = COMMANDS[name];
-  if (!load) throw new CredkitError('usage', `unknown command ${JSON.stringify(name)}: see credkit --help`);
-  return (await load())(rest, out);
-}
-
-try {
-  process.exitCode = await run(process.argv.slice(2));
-} catch (error) {
-  const failure = toCredkitError(error, 'usage');
-  process.stderr.write(`credkit: ${oneLine(failure.message)}\n`);
-  process.exitCode = failure.exitCode;
+const MINIMUM_NODE_MAJOR = 22;
+const major = Number(process.versions.node.split('.')[0]);
+if (major < MINIMUM_NODE_MAJOR) {
+  process.stderr.write(
+    `credkit needs Node.js ${MINIMUM_NODE_MAJOR} or newer; this is Node.js ${process.version}: install a current Node.js LTS\n`,
+  );
+  process.exitCode = 2;
+} else {
+  import('./main.ts').catch((error) => {
+    // Only a broken install gets here (main.ts reports its own failures): one line, no stack.
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`credkit: cannot start: ${message.split('\n')[0]}\n`);
+    process.exitCode = 1;
+  });
 }

@@ -2,9 +2,8 @@
  * Resolves what a `credkit` command names: one of the three clouds, or a module whose default
  * export is a provider made with the kit.
  */
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { CredkitError, isProvider, type Provider } from '../core/index.ts';
+import { importModule } from './module.ts';
 
 export const CLOUDS = ['ecr', 'acr', 'gar'] as const;
 export type Cloud = (typeof CLOUDS)[number];
@@ -17,8 +16,9 @@ export async function loadProvider(target: string): Promise<Provider> {
   if (isCloud(target)) return (await loadCloud(target)) as Provider;
   let module: { default?: unknown; provider?: unknown };
   try {
-    module = await import(pathToFileURL(resolve(target)).href);
+    module = (await importModule(target)) as typeof module;
   } catch (error) {
+    if (error instanceof CredkitError) throw error;
     throw new CredkitError('usage', `cannot load ${target}: ${(error as Error).message.split('\n')[0]}`);
   }
   const candidate = module.default ?? module.provider;

@@ -5,10 +5,16 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const CORE_INDEX = fileURLToPath(new URL('../../core/index.ts', import.meta.url));
+/**
+ * The core this CLI runs with, in the same form as this file: core/index.ts from source,
+ * dist/lib/core/index.js in an installed package. The latter is what a user's `import 'credkit'`
+ * resolves to, so the binary bundles one copy of the core, not two.
+ */
+const SELF = fileURLToPath(import.meta.url);
+const CORE_INDEX = fileURLToPath(new URL(`../../core/index${extname(SELF)}`, import.meta.url));
 
 export interface GeneratedEntry {
   file: string;

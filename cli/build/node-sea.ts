@@ -9,13 +9,14 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { CompileInput } from './bun.ts';
 import { runTool } from './exec.ts';
-import { nodeExecutable } from './runtimes.ts';
+import { nodeExecutable, requireNodeSeaTools } from './runtimes.ts';
 
 const require = createRequire(import.meta.url);
 /** The fuse postject flips so node knows a blob was injected (the value node's SEA docs give). */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 export async function compileWithNodeSea(input: CompileInput & { workDir: string }): Promise<void> {
+  requireNodeSeaTools();
   const node = nodeExecutable();
   const bundle = join(input.workDir, 'main.cjs');
   const blob = join(input.workDir, 'sea.blob');

@@ -4,15 +4,16 @@
  * package (`@oven/bun-<platform>`) with `npm pack`, so a build needs no download from GitHub and
  * works offline once the package is in npm's cache (or in the runtime cache directory).
  */
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { homedir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { CredkitError } from '../../core/index.ts';
 import { runTool } from './exec.ts';
 import { hostTarget, type Target } from './targets.ts';
 
 const require = createRequire(import.meta.url);
-const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** npm packages that ship bun for each target (the optionalDependencies of the `bun` package). */
 const BUN_PACKAGES: Record<Target, { name: string; file: string }> = {
@@ -21,9 +22,23 @@ const BUN_PACKAGES: Record<Target, { name: string; file: string }> = {
   'windows-x64': { name: '@oven/bun-windows-x64', file: 'bin/bun.exe' },
 };
 
-export function runtimeCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.CREDKIT_RUNTIME_CACHE ?? join(PACKAGE_ROOT, '.cache', 'runtimes');
+/**
+ * Where unpacked cross runtimes live: `$CREDKIT_RUNTIME_CACHE`, else the user's cache directory
+ * (`$XDG_CACHE_HOME/credkit/runtimes`, default `~/.cache/credkit/runtimes`; `%LOCALAPPDATA%` on
+ * Windows). Per user rather than per project: a runtime is ~100 MB, keyed by its version, and the
+ * same for every project; never inside node_modules/credkit, which npm replaces on every install.
+ */
+export function runtimeCacheDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
+  if (env.CREDKIT_RUNTIME_CACHE) return env.CREDKIT_RUNTIME_CACHE;
+  const base =
+    platform === 'win32'
+      ? (env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local'))
+      : (env.XDG_CACHE_HOME ?? join(homedir(), '.cache'));
+  return join(base, 'credkit', 'runtimes');
 }
+
+/** The one line `credkit build` prints when there is no bun to build with. */
+export const BUN_MISSING = 'credkit build needs bun (an optional peer dependency): npm i -D bun';
 
 /** The bun that runs the build: the `bun` npm package next to credkit, else `bun` on PATH. */
 export function bunExecutable(): { path: string; version: string } {
@@ -36,7 +51,42 @@ export function bunExecutable(): { path: string; version: string } {
   } catch {
     // not installed as a package: fall through to PATH
   }
-  return { path: 'bun', version: process.env.CREDKIT_BUN_VERSION ?? '' };
+  const onPath = findOnPath(process.platform === 'win32' ? 'bun.exe' : 'bun');
+  if (!onPath) throw new CredkitError('usage', BUN_MISSING);
+  return { path: onPath, version: execFileSync(onPath, ['--version'], { encoding: 'utf8' }).trim() };
+}
+
+/** `which`: the first executable `name` on PATH. */
+function findOnPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const file = join(dir, name);
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** Fails at once, in one line, when the node-sea back-end's build tools are not installed. */
+export function requireNodeSeaTools(): void {
+  const missing = ['esbuild', 'postject'].filter((name) => {
+    try {
+      require.resolve(`${name}/package.json`);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length > 0) {
+    throw new CredkitError(
+      'usage',
+      `credkit build --backend node-sea needs ${missing.join(' and ')} (optional peer dependencies): npm i -D ${missing.join(' ')}`,
+    );
+  }
 }
 
 /**

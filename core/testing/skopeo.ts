@@ -16,6 +16,9 @@ export interface InspectResult {
   error?: string;
 }
 
+const SKOPEO_MISSING =
+  'skopeoInspect runs skopeo, which is not on PATH: install it (Debian and Ubuntu: apt-get install skopeo)';
+
 export async function skopeoInspect(
   world: Pick<FakeWorld, 'ca' | 'env'>,
   reference: string,
@@ -28,6 +31,8 @@ export async function skopeoInspect(
     const { stdout } = await promisify(execFile)('skopeo', args, { env, timeout: 30_000 });
     return { ok: true, manifest: JSON.parse(stdout) };
   } catch (error) {
+    // Not a refusal: the client itself is missing. Say what to install rather than ENOENT.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(SKOPEO_MISSING);
     return { ok: false, error: String((error as { stderr?: string }).stderr || (error as Error).message) };
   }
 }
