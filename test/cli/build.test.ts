@@ -321,7 +321,10 @@ describe('other targets and back-ends', () => {
     expect(executableFormat(join(work, 'arm64', 'static-provider'))).toEqual({ format: 'elf', machine: ELF_AARCH64 });
     // Windows executables need .exe; the build adds it.
     expect(executableFormat(join(work, 'windows', 'static-provider.exe'))).toEqual({ format: 'pe', machine: PE_AMD64 });
-    expect(qemu.filter((path) => !existsSync(path)), QEMU_MISSING).toEqual([]);
+    expect(
+      qemu.filter((path) => !existsSync(path)),
+      QEMU_MISSING,
+    ).toEqual([]);
     const result = await runLikeKubelet({
       command: [qemu[0] as string, '-L', qemu[1] as string, join(work, 'arm64', 'static-provider')],
       env: STATIC_ENV,
@@ -335,7 +338,10 @@ describe('other targets and back-ends', () => {
     const binary = join(work, 'arm64', 'credkit-ecr');
     await build({ entry: join(ROOT, 'cli', 'ecr.ts'), outfile: binary, target: 'linux-arm64', wrap: false });
     expect(executableFormat(binary)).toEqual({ format: 'elf', machine: ELF_AARCH64 });
-    expect(qemu.filter((path) => !existsSync(path)), QEMU_MISSING).toEqual([]);
+    expect(
+      qemu.filter((path) => !existsSync(path)),
+      QEMU_MISSING,
+    ).toEqual([]);
     const world = await startFakeWorld();
     try {
       const scenario = await SCENARIOS.ecr(world, 1);
