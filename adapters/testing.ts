@@ -27,7 +27,7 @@ export {
   type RoleTrust,
   startFakeAws,
   stsError,
-} from './ecr/fake.ts';
+} from './ecr/fake/index.ts';
 export {
   type FakeGoogleCloud,
   type FakeGoogleCloudOptions,

@@ -1,13 +1,14 @@
 /**
  * Which identity signs GetAuthorizationToken: the pod's role when its token names one, else the
- * node's credentials (upstream's decision table, research/aws-ecr.md §2.1).
+ * node's credentials (upstream's decision table, research/aws-ecr.md §2.1): the role choice, the
+ * ARN check that saves a doomed STS call, and the dispatch to the pod or the node leg.
  */
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
-import { type Context, CredkitError } from '../../core/index.ts';
+import { type Context, CredkitError, type Env } from '../../core/index.ts';
 import type { AwsCredentials } from './aws.ts';
-import { checkRoleArn, chooseRole, type ECR_FLAGS, ROLE_ANNOTATION, ROLE_ENV } from './config.ts';
+import { type ECR_FLAGS, ROLE_ANNOTATION, ROLE_ENV } from './config.ts';
 import { assumeRoleWithWebIdentity } from './exchange.ts';
-import { nodeCredentials } from './node-identity.ts';
+import { nodeCredentials } from './node.ts';
 import type { EcrRegistry } from './registry.ts';
 
 export interface SigningIdentity {
@@ -59,4 +60,33 @@ export async function signingIdentity(
 function stsRegion(ctx: Pick<Context, 'env'>, registry: EcrRegistry): string {
   if (registry.kind === 'private') return registry.region;
   return ctx.env.AWS_REGION || ctx.env.AWS_DEFAULT_REGION || registry.region;
+}
+
+/** IAM role ARNs in any partition (`arn:aws:`, `arn:aws-cn:`, `arn:aws-iso-b:`...), paths allowed. */
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
+export type RoleChoice = { roleArn: string; source: 'annotation' | 'env' } | { roleArn?: undefined; reason: string };
+
+/**
+ * The role for a request carrying a service account token. Upstream's table, row for row:
+ * annotation key present (even empty) wins over the env var; an empty or missing ARN means "no role".
+ */
+export function chooseRole(annotations: Record<string, string>, env: Env): RoleChoice {
+  if (ROLE_ANNOTATION in annotations) {
+    const value = annotations[ROLE_ANNOTATION]?.trim() ?? '';
+    return value ? { roleArn: value, source: 'annotation' } : { reason: `annotation ${ROLE_ANNOTATION} is empty` };
+  }
+  const fromEnv = env[ROLE_ENV]?.trim() ?? '';
+  if (fromEnv) return { roleArn: fromEnv, source: 'env' };
+  return { reason: `no annotation ${ROLE_ANNOTATION} and no ${ROLE_ENV}` };
+}
+
+/** Refuses a malformed ARN before any network call; STS would only say "ValidationError". */
+export function checkRoleArn(roleArn: string, source: 'annotation' | 'env', subject: string): void {
+  if (ROLE_ARN.test(roleArn)) return;
+  const where = source === 'annotation' ? `annotation ${ROLE_ANNOTATION} of ${subject}` : `env ${ROLE_ENV}`;
+  throw new CredkitError(
+    'usage',
+    `${where} is ${JSON.stringify(roleArn)}, not an IAM role ARN: use arn:aws:iam::<account>:role/<name>`,
+  );
 }

@@ -3,12 +3,10 @@
  * through the CONNECT proxy and the test CA, strict fakes behind them, the answer judged by the fake
  * kubelet, and the credential then used by a real registry client (skopeo).
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { awsJsonError, ecrHandler, ecrLabel } from '../../../adapters/ecr/fake.ts';
+import { awsJsonError, ecrHandler, ecrLabel } from '../../../adapters/ecr/fake/index.ts';
 import { ROLE_ANNOTATION } from '../../../adapters/ecr/index.ts';
 import { ERROR_KINDS } from '../../../core/index.ts';
 import {

@@ -4,7 +4,7 @@
  * credentials. Round trips, retries, refusals and cache hints, each a table row.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { awsJsonError, stsError } from '../../../adapters/ecr/fake.ts';
+import { awsJsonError, stsError } from '../../../adapters/ecr/fake/index.ts';
 import { ROLE_ANNOTATION } from '../../../adapters/ecr/index.ts';
 import { ERROR_KINDS } from '../../../core/index.ts';
 import { type EcrWorld, invoke, ROLE_A, ROLE_B, SUBJECT_A, startEcrWorld } from './world.ts';

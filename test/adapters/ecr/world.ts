@@ -6,7 +6,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type FakeAws, type FakeAwsOptions, startFakeAws } from '../../../adapters/ecr/fake.ts';
+import { type FakeAws, type FakeAwsOptions, startFakeAws } from '../../../adapters/ecr/fake/index.ts';
 import {
   type FakeWorld,
   type KubeletResult,

@@ -3,7 +3,7 @@
  * §2.1, §3.3, §3.9) and the ARN check that saves a doomed STS call.
  */
 import { describe, expect, it } from 'vitest';
-import { checkRoleArn } from '../../../adapters/ecr/config.ts';
+import { checkRoleArn } from '../../../adapters/ecr/identity.ts';
 import { chooseRole, ROLE_ANNOTATION } from '../../../adapters/ecr/index.ts';
 import { CredkitError } from '../../../core/index.ts';
 

@@ -5,12 +5,12 @@
  * which accept only passwords the fake ECR issued. Every server counts calls per endpoint and takes
  * injected faults (`fake.ecr.faults.push('GetAuthorizationToken', { status: 400, body: ... }, 3)`).
  */
-import type { FakeServer, FakeWorld } from '../../core/testing/index.ts';
-import { awsJsonError, ecrHandler, ecrLabel } from './fake/ecr.ts';
-import { type AccessKey, FakeIam, type RoleTrust } from './fake/iam.ts';
-import { imdsHandler, imdsLabel } from './fake/imds.ts';
-import { registryHandler, registryLabel } from './fake/registry.ts';
-import { stsError, stsHandler, stsLabel } from './fake/sts.ts';
+import type { FakeServer, FakeWorld } from '../../../core/testing/index.ts';
+import { awsJsonError, ecrHandler, ecrLabel } from './ecr.ts';
+import { type AccessKey, FakeIam, type RoleTrust } from './iam.ts';
+import { imdsHandler, imdsLabel } from './imds.ts';
+import { registryHandler, registryLabel } from './registry.ts';
+import { stsError, stsHandler, stsLabel } from './sts.ts';
 
 export type { AccessKey, RoleTrust };
 export { awsJsonError, ecrHandler, ecrLabel, FakeIam, stsError };
