@@ -32,6 +32,13 @@ export const BINARIES: BinarySpec[] = [
     wrap: false,
     sources: [`cli/${cloud}.ts`, `adapters/${cloud}`, ...SHARED_SOURCES],
   })),
+  // Until the descriptor list drives this file (issue 12): the fourth adapter's binary.
+  {
+    name: 'credkit-quay',
+    entry: 'cli/quay.ts',
+    wrap: false,
+    sources: ['cli/quay.ts', 'adapters/quay', ...SHARED_SOURCES],
+  },
   // The smallest provider built the way a user builds theirs (credkit build <module>).
   {
     name: 'static-provider',
