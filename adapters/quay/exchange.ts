@@ -2,9 +2,10 @@
  * The pod-token leg: the service account token traded at Quay's robot federation endpoint for a
  * short-lived robot token, the registry password (username: the robot's name). One described call.
  *
- * The contract (quay.io and Red Hat Quay >= 3.13, read in quay/quay at ffba0c7, and in the Red Hat
- * Quay API reference §18.13 "Auth Federated Robot Token",
- * https://docs.redhat.com/zh-cn/documentation/red_hat_quay/3/html/red_hat_quay_api_reference/auth_federated_robot_token):
+ * The contract (quay.io and Red Hat Quay >= 3.13), read in quay/quay at ffba0c7 (the endpoint came
+ * with e9161cb, PROJQUAY-7803, first released in v3.13.0) and in the Red Hat Quay API reference
+ * §18.13 "Auth Federated Robot Token",
+ * https://docs.redhat.com/zh-cn/documentation/red_hat_quay/3/html/red_hat_quay_api_reference/auth_federated_robot_token:
  *  - `GET https://<quay host>/oauth2/federation/robot/token` (web.py mounts federation_bp at
  *    /oauth2; endpoints/oauth/robot_identity_federation.py). No body, no query needed.
  *  - `Authorization: Basic base64(<robot full name>:<JWT>)`
@@ -14,8 +15,8 @@
  *  - Quay checks: the name is a robot (`org+name`) that exists; the token's `iss` is an issuer in the
  *    robot's federation config; the signature, through that issuer's OIDC discovery and JWKS, and
  *    `exp`; `sub` is a subject configured for that issuer. It does not check `aud` (`verify_aud:
- *    False` since 3.13; a later change reads an optional per-entry `audiences` list that the
- *    federation API does not store yet) nor `nbf`.
+ *    False` in 3.13-3.17; 3.18 reads an optional per-entry `audiences` list that its federation
+ *    API does not store yet) nor `nbf`.
  *  - 200 `{"token": "<JWT>"}`: Quay's own token (data/model/user.py generate_temp_robot_jwt_token):
  *    `sub` the robot, `aud` Quay's SERVER_HOSTNAME, `exp` one hour out
  *    (TMP_ROBOT_TOKEN_VALIDITY_LIFETIME_S = 3600). The registry takes it as the robot's password

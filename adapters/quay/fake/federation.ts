@@ -13,7 +13,7 @@ import type { RobotTokenSigner } from './tokens.ts';
 export interface FederationEntry {
   issuer: string;
   subject: string;
-  /** Checked against the token's `aud` when set; Quay 3.13-3.16 check none. */
+  /** Checked against the token's `aud` when set (Quay 3.18); 3.13-3.17 check none. */
   audiences?: string[];
 }
 
