@@ -86,7 +86,7 @@ describe('GET /oauth2/federation/robot/token', () => {
       message: /^Invalid token: unexpected "aud" claim value/,
     },
     {
-      name: 'any audience where it lists none (Quay 3.13-3.16)',
+      name: 'any audience where it lists none (Quay 3.13-3.17)',
       auth: async () => basic(PULLER, await q.mint('app', { audience: 'anything' })),
       status: 200,
     },
