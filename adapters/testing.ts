@@ -15,7 +15,7 @@ export {
   type ManagedIdentitySpec,
   type ServicePrincipalSpec,
   startFakeAzure,
-} from './acr/fake.ts';
+} from './acr/fake/index.ts';
 export type { IssuedPassword } from './ecr/fake/iam.ts';
 export {
   type AccessKey,

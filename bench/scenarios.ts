@@ -8,7 +8,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFakeAzure } from '../adapters/acr/fake.ts';
+import { startFakeAzure } from '../adapters/acr/fake/index.ts';
 import { startFakeAws } from '../adapters/ecr/fake/index.ts';
 import { principalFor, startFakeGoogleCloud } from '../adapters/gar/fake.ts';
 import type { FakeServer, FakeWorld, KubeletRun } from '../core/testing/index.ts';

@@ -50,8 +50,11 @@ export interface DescribedCall<T> {
   check?(headers: HttpResponse['headers']): void;
   /** The error for a refusal: a status outside `expect` that is not retried (or still failing). */
   refused(refusal: Refusal): CredkitError;
-  /** The cloud's reason from an error body (default: the body's text, one line). */
-  reason?(text: string): string;
+  /**
+   * The cloud's reason from an error body (default: the body's text, one line). Undefined when the
+   * body says nothing readable (an empty or foreign error page): the reason is then `status <code>`.
+   */
+  reason?(text: string): string | undefined;
   /** Per-attempt timeout (default: the transport's 10 s). */
   timeoutMs?: number;
   /** Bodies above this are refused and not retried (default 64 KiB: credential answers are small). */
@@ -125,7 +128,8 @@ async function attempt<T>(ctx: ExchangeContext, call: DescribedCall<T>): Promise
 }
 
 function refusal<T>(call: DescribedCall<T>, response: HttpResponse): CredkitError {
-  const reason = cloudText(call.reason ? call.reason(response.text) : response.text);
+  const said = call.reason ? call.reason(response.text) : response.text;
+  const reason = said === undefined ? `status ${response.status}` : cloudText(said);
   return call.refused({ status: response.status, headers: response.headers, text: response.text, reason });
 }
 

@@ -55,8 +55,13 @@ export interface Context<F extends FlagSpecs = FlagSpecs> {
 export interface Credential {
   username: string;
   password: string;
-  /** When the credential stops working; drives cacheDuration. Undefined: not cached. */
+  /** When the credential stops working; drives cacheDuration. Undefined: see `unknownExpirySeconds`. */
   expiresAt?: Date;
+  /**
+   * How long the kubelet may cache a credential whose expiry the cloud does not tell (a static
+   * secret, a token without `exp`), in seconds; used only without `expiresAt`. Default 0: not cached.
+   */
+  unknownExpirySeconds?: number;
   /** auth keys to return; each must match the image under the kubelet's URLsMatch. */
   keys?: string[];
   /**

@@ -123,6 +123,7 @@ async function answer<F extends FlagSpecs>(
     const seconds = cacheSeconds({
       now: run.now(),
       expiresAt: credential.expiresAt,
+      unknownExpirySeconds: credential.unknownExpirySeconds,
       tokenExpiresAt: serviceAccount?.claims.exp,
       cacheType: attributes?.cacheType,
       safetyMarginSeconds: provider.safetyMarginSeconds,

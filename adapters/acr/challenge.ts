@@ -4,8 +4,8 @@
  * (research/azure-acr.md §1.8, §3.7); this one follows RFC 7235 auth-params and returns errors.
  * Only geo-replica hosts need the round trip: for `<name>.azurecr.<tld>` the realm is known.
  */
-import { CredkitError, type HttpResponse } from '../../core/index.ts';
-import { type CallContext, call } from './call.ts';
+import * as z from 'zod/mini';
+import { CredkitError, type ExchangeContext, exchange, type HttpResponse } from '../../core/index.ts';
 import { isAcrHost } from './registry.ts';
 
 export interface Challenge {
@@ -46,10 +46,13 @@ export function parseAuthParams(text: string): Record<string, string> {
   return params;
 }
 
+function invalidChallenge(registry: string, why: string): CredkitError {
+  return new CredkitError('unavailable', `${registry} did not issue a valid ACR challenge: ${why}`);
+}
+
 /** Reads a `/v2/` answer into a challenge; every deviation is an error naming the registry. */
 export function readChallenge(registry: string, response: Pick<HttpResponse, 'status' | 'headers'>): Challenge {
-  const fail = (why: string) =>
-    new CredkitError('unavailable', `${registry} did not issue a valid ACR challenge: ${why}`);
+  const fail = (why: string) => invalidChallenge(registry, why);
   if (response.status !== 401) throw fail(`GET /v2/ answered ${response.status}, expected 401`);
   const header = response.headers['www-authenticate'];
   const values = Array.isArray(header) ? header : header === undefined ? [] : [header];
@@ -94,9 +97,21 @@ export function knownChallenge(loginServer: string): Challenge {
   return { realm: `https://${loginServer}/oauth2/token`, service: loginServer };
 }
 
-export async function fetchChallenge(ctx: CallContext, loginServer: string): Promise<Challenge> {
-  const response = await call(ctx, 'the ACR challenge', `https://${loginServer}/v2/`, {
+/** The one header the challenge is read from: once, or (wrongly) several times. */
+const challengeHeadersSchema = z.object({
+  'www-authenticate': z.optional(z.union([z.string(), z.array(z.string())])),
+});
+
+/** `GET /v2/`, which must answer 401 with the Bearer challenge; any other answer names what came instead. */
+export async function fetchChallenge(ctx: ExchangeContext, loginServer: string): Promise<Challenge> {
+  const headers = await exchange(ctx, {
+    what: 'the ACR challenge',
+    url: `https://${loginServer}/v2/`,
     headers: { 'user-agent': 'credkit-acr' },
+    expect: [401],
+    parse: (_text, headers) => headers,
+    schema: challengeHeadersSchema,
+    refused: ({ status }) => invalidChallenge(loginServer, `GET /v2/ answered ${status}, expected 401`),
   });
-  return readChallenge(loginServer, response);
+  return readChallenge(loginServer, { status: 401, headers });
 }

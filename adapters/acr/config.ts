@@ -1,77 +1,48 @@
 /**
- * The node's `azure.json`, the one positional argument of the upstream acr-credential-provider
- * (research/azure-acr.md §1.3). Upstream loads it with sigs.k8s.io/yaml into a Go struct, so the
- * file may be JSON or YAML, keys match case-insensitively (`tenantID` fills `tenantId`), unknown
- * keys are ignored and an empty file means "all defaults". Only the fields this provider uses are
- * read; AKS writes dozens of others for the cloud controller.
+ * The command line and environment of credkit-acr, as upstream acr-credential-provider takes them:
+ * exactly one argument, the node's azure.json (read by azure-json.ts, only when an image needs
+ * it), `--registry-mirror`, plus credkit's `--service-principal-auth`; and the Entra ID authority
+ * from the environment or the config's cloud name.
  */
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
-import * as z from 'zod/mini';
-import { CredkitError, type Env } from '../../core/index.ts';
+import { type Context, CredkitError, type Env, type FlagSpecs } from '../../core/index.ts';
+import type { AzureConfig } from './azure-json.ts';
 
-/** Keys are lower-cased before parsing: Go's encoding/json matches struct fields case-insensitively. */
-const azureConfigSchema = z.object({
-  tenantid: z.optional(z.string({ error: 'expected a string' })),
-  aadclientid: z.optional(z.string({ error: 'expected a string' })),
-  aadclientsecret: z.optional(z.string({ error: 'expected a string' })),
-  usemanagedidentityextension: z.optional(z.boolean({ error: 'expected a boolean' })),
-  userassignedidentityid: z.optional(z.string({ error: 'expected a string' })),
-  cloud: z.optional(z.string({ error: 'expected a string' })),
-});
+export const ACR_FLAGS = {
+  'registry-mirror': {
+    type: 'string',
+    short: 'r',
+    description: 'src:dst[,src:dst]: images on registry src are pulled from ACR dst, with the node identity',
+  },
+  'service-principal-auth': {
+    type: 'string',
+    default: 'secret',
+    description:
+      'with the azure.json service principal: "secret" returns its secret as upstream does; "token" exchanges it for a refresh token for that one registry',
+  },
+} as const satisfies FlagSpecs;
 
-export interface AzureConfig {
-  /** Where it was read from, for error messages. */
-  path: string;
-  tenantId?: string;
-  aadClientId?: string;
-  aadClientSecret?: string;
-  useManagedIdentityExtension: boolean;
-  userAssignedIdentityID?: string;
-  cloud?: string;
-}
+export type AcrScope = Pick<Context<typeof ACR_FLAGS>, 'flags' | 'positionals'>;
 
-export async function loadAzureConfig(path: string): Promise<AzureConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+/** Checks the command line as upstream does: exactly one argument, the config file. */
+export function configPath(scope: AcrScope): string {
+  const [path, ...extra] = scope.positionals;
+  if (!path)
+    throw new CredkitError('usage', 'config file is not specified: pass the path to azure.json as the argument');
+  if (extra.length > 0) {
     throw new CredkitError(
       'usage',
-      `cannot read the Azure config file ${path} (${code}): fix the path in the kubelet config args`,
+      `expected exactly one argument (config file), got ${scope.positionals.length}: ${scope.positionals.join(' ')}`,
     );
   }
-  return parseAzureConfig(text, path);
+  return path;
 }
 
-export function parseAzureConfig(text: string, path = 'azure.json'): AzureConfig {
-  let document: unknown;
-  try {
-    document = text.trim() === '' ? {} : parseYaml(text);
-  } catch (error) {
-    const reason = (error as Error).message.split('\n')[0];
-    throw new CredkitError('usage', `failed to load config ${path}: not JSON or YAML (${reason})`);
+export function servicePrincipalAuth(scope: AcrScope): 'secret' | 'token' {
+  const mode = scope.flags['service-principal-auth'] ?? 'secret';
+  if (mode !== 'secret' && mode !== 'token') {
+    throw new CredkitError('usage', `--service-principal-auth must be secret or token, got ${JSON.stringify(mode)}`);
   }
-  if (document === null || typeof document !== 'object' || Array.isArray(document)) {
-    throw new CredkitError('usage', `failed to load config ${path}: expected an object such as {"tenantId": "..."}`);
-  }
-  const lowered = Object.fromEntries(Object.entries(document).map(([key, value]) => [key.toLowerCase(), value]));
-  const parsed = azureConfigSchema.safeParse(lowered);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new CredkitError('usage', `failed to load config ${path}: ${issue?.path.join('.')}: ${issue?.message}`);
-  }
-  const c = parsed.data;
-  return {
-    path,
-    ...(c.tenantid ? { tenantId: c.tenantid.trim() } : {}),
-    ...(c.aadclientid ? { aadClientId: c.aadclientid.trim() } : {}),
-    ...(c.aadclientsecret ? { aadClientSecret: c.aadclientsecret } : {}),
-    useManagedIdentityExtension: c.usemanagedidentityextension ?? false,
-    ...(c.userassignedidentityid?.trim() ? { userAssignedIdentityID: c.userassignedidentityid.trim() } : {}),
-    ...(c.cloud ? { cloud: c.cloud } : {}),
-  };
+  return mode;
 }
 
 /** Entra ID (AAD) authority per cloud name, as `pkg/azclient/cloud.go` maps them (research §1.3). */

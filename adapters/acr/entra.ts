@@ -1,78 +1,47 @@
 /**
- * Entra ID access tokens for ACR by client credentials: the pod's service account token as a
- * client assertion (workload identity federation; research/azure-acr.md §2.2, §5.2), or the
- * azure.json service principal's secret. This is the request MSAL's ClientAssertionCredential and
- * ClientSecretCredential make, written directly so it costs one round trip on every authority:
- * MSAL fetches the tenant's OpenID configuration first on any authority it has no built-in
- * metadata for (sovereign and custom clouds), and loading it would slow every exec's start.
+ * Entra ID access tokens for ACR by client credentials, the request both legs make: the pod's
+ * service account token as a client assertion (exchange.ts) or the azure.json service principal's
+ * secret (node.ts). This is the request MSAL's ClientAssertionCredential and ClientSecretCredential
+ * make, written directly so it costs one round trip on every authority: MSAL fetches the tenant's
+ * OpenID configuration first on any authority it has no built-in metadata for (sovereign and
+ * custom clouds), and loading it would slow every exec's start.
  */
-import { CredkitError, isRetryableStatus } from '../../core/index.ts';
-import { type CallContext, call, FORM_HEADERS, formBody, jsonBody } from './call.ts';
+import * as z from 'zod/mini';
+import { CredkitError, type ExchangeContext, exchange, isRetryableStatus } from '../../core/index.ts';
 
 /** One scope for every cloud since cloud-provider-azure#8593 (works with authentication-as-arm disabled). */
 export const ACR_SCOPE = 'https://containerregistry.azure.net/.default';
 
-export interface FederatedIdentity {
-  clientId: string;
-  tenantId: string;
-  /** The pod's token. */
-  assertion: string;
-  /** `system:serviceaccount:<ns>:<name>`, for error messages. */
-  subject: string;
-  issuer?: string;
-  audience?: string;
+export const FORM_HEADERS = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+
+/** A form body without the fields that are not set (an optional tenant, say). */
+export function formBody(fields: Record<string, string | undefined>): string {
+  const entries = Object.entries(fields).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  return new URLSearchParams(entries).toString();
 }
 
-export interface ServicePrincipalSecret {
-  clientId: string;
-  tenantId: string;
-  clientSecret: string;
-}
+const tokenSchema = z.object({ access_token: z.string().check(z.minLength(1)) });
 
-type Body = Record<string, unknown> | undefined;
-
-export function entraTokenForServiceAccount(
-  ctx: CallContext,
-  authorityHost: string,
-  identity: FederatedIdentity,
-): Promise<string> {
-  return entraToken(ctx, authorityHost, {
-    tenantId: identity.tenantId,
-    clientId: identity.clientId,
-    credential: {
-      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-      client_assertion: identity.assertion,
-    },
-    who: `client ${identity.clientId} in tenant ${identity.tenantId} for ${identity.subject}`,
-    fix: (code) => federationFix(code, identity),
-  });
-}
-
-export function entraTokenForClientSecret(
-  ctx: CallContext,
-  authorityHost: string,
-  sp: ServicePrincipalSecret,
-): Promise<string> {
-  return entraToken(ctx, authorityHost, {
-    tenantId: sp.tenantId,
-    clientId: sp.clientId,
-    credential: { client_secret: sp.clientSecret },
-    who: `service principal ${sp.clientId} in tenant ${sp.tenantId}`,
-    fix: (code) => secretFix(code),
-  });
-}
-
-interface TokenRequest {
+export interface EntraTokenRequest {
   tenantId: string;
   clientId: string;
+  /** The client's proof: `client_assertion` (+ type) or `client_secret`. */
   credential: Record<string, string>;
+  /** Who asks, for messages: `client <id> in tenant <t> for <subject>`. */
   who: string;
+  /** The fix for an AADSTS code, as `: <fix>`, or ''. */
   fix(code: number | undefined): string;
 }
 
-async function entraToken(ctx: CallContext, authorityHost: string, request: TokenRequest): Promise<string> {
+export async function entraToken(
+  ctx: ExchangeContext,
+  authorityHost: string,
+  request: EntraTokenRequest,
+): Promise<string> {
   const url = `${authorityHost}/${encodeURIComponent(request.tenantId)}/oauth2/v2.0/token`;
-  const response = await call(ctx, 'the Entra ID token request', url, {
+  const answer = await exchange(ctx, {
+    what: 'the Entra ID token request',
+    url,
     method: 'POST',
     headers: FORM_HEADERS,
     body: formBody({
@@ -81,27 +50,35 @@ async function entraToken(ctx: CallContext, authorityHost: string, request: Toke
       scope: ACR_SCOPE,
       ...request.credential,
     }),
+    schema: tokenSchema,
+    reason: (text) => aadstsText(jsonObject(text))?.replace(/\.$/, ''),
+    refused: ({ status, text, reason }) =>
+      isRetryableStatus(status)
+        ? new CredkitError(
+            'unavailable',
+            `Entra ID (${new URL(url).host}) kept answering ${status} for ${request.who}, even after retries: try again later`,
+          )
+        : new CredkitError(
+            'denied',
+            `Entra ID refused ${request.who}: ${reason}${request.fix(aadstsCode(jsonObject(text)))}`,
+          ),
   });
-  const body = jsonBody(response);
-  const token = body?.access_token;
-  if (response.status === 200 && typeof token === 'string' && token !== '') {
-    ctx.log.redactor.add(token);
-    return token;
+  ctx.log.redactor.add(answer.access_token);
+  return answer.access_token;
+}
+
+type Body = Record<string, unknown> | undefined;
+
+/** A JSON object, or undefined when the server sent something else (an HTML error page, a proxy's text). */
+export function jsonObject(text: string): Body {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
   }
-  if (response.status === 200) {
-    throw new CredkitError(
-      'unavailable',
-      `Entra ID answered the token request for ${request.who} without an access_token`,
-    );
-  }
-  if (isRetryableStatus(response.status)) {
-    throw new CredkitError(
-      'unavailable',
-      `Entra ID (${new URL(url).host}) kept answering ${response.status} for ${request.who}, even after retries: try again later`,
-    );
-  }
-  const reason = (aadstsText(body) ?? `status ${response.status}`).replace(/\.$/, '');
-  throw new CredkitError('denied', `Entra ID refused ${request.who}: ${reason}${request.fix(aadstsCode(body))}`);
 }
 
 /**
@@ -112,7 +89,7 @@ export function aadstsText(body: Body): string | undefined {
   const description = typeof body?.error_description === 'string' ? body.error_description : undefined;
   const error = typeof body?.error === 'string' ? body.error : undefined;
   const first = description?.split(/\r?\n|\s+Trace ID:/)[0]?.trim();
-  return (first || error)?.slice(0, 400);
+  return first || error;
 }
 
 function aadstsCode(body: Body): number | undefined {
@@ -120,44 +97,4 @@ function aadstsCode(body: Body): number | undefined {
   if (Array.isArray(codes) && typeof codes[0] === 'number') return codes[0];
   const match = typeof body?.error_description === 'string' ? /AADSTS(\d+)/.exec(body.error_description) : null;
   return match ? Number(match[1]) : undefined;
-}
-
-/** The fix for the AADSTS codes a misconfigured federation produces. */
-function federationFix(code: number | undefined, identity: FederatedIdentity): string {
-  switch (code) {
-    case 70021:
-    case 700211:
-      return (
-        `: add a federated identity credential to ${identity.clientId} with issuer ${identity.issuer ?? '<cluster OIDC issuer>'}, ` +
-        `subject ${identity.subject} and audience ${identity.audience ?? 'api://AzureADTokenExchange'}`
-      );
-    case 700016:
-    case 700038:
-      return ': check the kubernetes.azure.com/acr-client-id annotation';
-    case 90002:
-    case 900023:
-      return ': check the kubernetes.azure.com/acr-tenant-id annotation';
-    case 700024:
-      return ': the service account token is expired or not yet valid; check the node clock';
-    case 50027:
-    case 700027:
-      return ": Entra ID could not verify the token's signature; check that the cluster's OIDC issuer discovery and JWKS are public";
-    default:
-      return '';
-  }
-}
-
-function secretFix(code: number | undefined): string {
-  switch (code) {
-    case 7000215:
-      return ': aadClientSecret in azure.json is wrong';
-    case 7000222:
-      return ': the secret has expired; create a new one and update aadClientSecret in azure.json';
-    case 700016:
-      return ': check aadClientId and tenantId in azure.json';
-    case 90002:
-      return ': check tenantId in azure.json';
-    default:
-      return '';
-  }
 }

@@ -7,8 +7,8 @@
  *     azure.json service principal's static secret.
  */
 import { type Context, CredkitError } from '../../core/index.ts';
-import type { AzureConfig } from './config.ts';
-import type { FederatedIdentity } from './entra.ts';
+import type { AzureConfig } from './azure-json.ts';
+import type { FederatedIdentity } from './exchange.ts';
 import type { AcrTarget } from './registry.ts';
 
 export const CLIENT_ID_ANNOTATION = 'kubernetes.azure.com/acr-client-id';

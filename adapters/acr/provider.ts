@@ -3,60 +3,22 @@
  * (research/azure-acr.md). Same command line (`<azure.json> [--registry-mirror=src:dst,...]`), same
  * identities, plus the pod's own Entra identity through its service account token.
  */
-import { type Context, type Credential, CredkitError, defineProvider, parseImage } from '../../core/index.ts';
+import { type Context, type Credential, defineProvider, parseImage } from '../../core/index.ts';
+import { ACR_FLAGS, type AcrScope, authorityHost, configPath, servicePrincipalAuth } from './config.ts';
 import { CLIENT_ID_ANNOTATION, chooseIdentity, TENANT_ID_ANNOTATION } from './identity.ts';
 import { ACR_MATCH_IMAGES, type AcrTarget, parseRegistryMirrors, resolveAcrTarget } from './registry.ts';
 
 /** The audience Entra ID federated identity credentials expect by convention. */
 export const ENTRA_TOKEN_AUDIENCE = 'api://AzureADTokenExchange';
-const SAFETY_MARGIN_SECONDS = 300;
 /**
  * A static service principal secret has no expiry we can see; upstream caches 60 min. We cache for
  * AKS's defaultCacheDuration, 10 min, so a secret rotated in azure.json is picked up soon.
  */
-const STATIC_SECRET_CACHE_MS = 10 * 60 * 1000;
+const STATIC_SECRET_CACHE_SECONDS = 10 * 60;
 /** upstream's keys for static credentials: every ACR in every cloud. */
 const STATIC_KEYS = ['*.azurecr.io', '*.azurecr.cn', '*.azurecr.de', '*.azurecr.us'];
 
-const flags = {
-  'registry-mirror': {
-    type: 'string',
-    short: 'r',
-    description: 'src:dst[,src:dst]: images on registry src are pulled from ACR dst, with the node identity',
-  },
-  'service-principal-auth': {
-    type: 'string',
-    default: 'secret',
-    description:
-      'with the azure.json service principal: "secret" returns its secret as upstream does; "token" exchanges it for a refresh token for that one registry',
-  },
-} as const;
-
-type Scope = Pick<Context<typeof flags>, 'flags' | 'positionals'>;
-
-/** Checks the command line as upstream does: exactly one argument, the config file. */
-function configPath(scope: Scope): string {
-  const [path, ...extra] = scope.positionals;
-  if (!path)
-    throw new CredkitError('usage', 'config file is not specified: pass the path to azure.json as the argument');
-  if (extra.length > 0) {
-    throw new CredkitError(
-      'usage',
-      `expected exactly one argument (config file), got ${scope.positionals.length}: ${scope.positionals.join(' ')}`,
-    );
-  }
-  return path;
-}
-
-function servicePrincipalAuth(scope: Scope): 'secret' | 'token' {
-  const mode = scope.flags['service-principal-auth'] ?? 'secret';
-  if (mode !== 'secret' && mode !== 'token') {
-    throw new CredkitError('usage', `--service-principal-auth must be secret or token, got ${JSON.stringify(mode)}`);
-  }
-  return mode;
-}
-
-function targetOf(image: Context['image'], scope: Scope): AcrTarget | null {
+function targetOf(image: Context['image'], scope: AcrScope): AcrTarget | null {
   configPath(scope);
   servicePrincipalAuth(scope);
   return resolveAcrTarget(image, parseRegistryMirrors(scope.flags['registry-mirror']));
@@ -69,14 +31,13 @@ export const provider = defineProvider({
     "Azure Container Registry credentials from the node managed identity, its service principal, or the pod's Entra workload identity",
   matchImages: ACR_MATCH_IMAGES,
   positionals: '<azure.json>',
-  flags,
+  flags: ACR_FLAGS,
   audience: ENTRA_TOKEN_AUDIENCE,
   annotations: { optional: [CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION] },
   cacheType: 'ServiceAccount',
   requireServiceAccount: false,
   defaultCacheDuration: '10m',
   cacheKeyType: 'Registry',
-  safetyMarginSeconds: SAFETY_MARGIN_SECONDS,
   help: [
     'Images: <name>.azurecr.{io,cn,de,us}, geo-replicas <name>.<region>.geo.azurecr.*, and --registry-mirror sources.',
     `Service account mode: annotate the service account with ${CLIENT_ID_ANNOTATION} and ${TENANT_ID_ANNOTATION};`,
@@ -87,7 +48,7 @@ export const provider = defineProvider({
   async getCredentials(ctx): Promise<Credential | null> {
     const target = targetOf(ctx.image, ctx);
     if (!target) return null;
-    const { authorityHost, loadAzureConfig } = await import('./config.ts');
+    const { loadAzureConfig } = await import('./azure-json.ts');
     const config = await loadAzureConfig(configPath(ctx));
     ctx.log.redactor.add(config.aadClientSecret);
     const identity = chooseIdentity(config, target, ctx.serviceAccount);
@@ -96,15 +57,12 @@ export const provider = defineProvider({
       return {
         username: identity.clientId,
         password: identity.clientSecret,
-        // Rounded up to a whole second so the duration reads 10m0s, not 9m59s.
-        expiresAt: new Date(
-          Math.ceil((ctx.now() + STATIC_SECRET_CACHE_MS) / 1000) * 1000 + SAFETY_MARGIN_SECONDS * 1000,
-        ),
+        unknownExpirySeconds: STATIC_SECRET_CACHE_SECONDS,
         keys: [...new Set([...target.keys, ...STATIC_KEYS])],
       };
     }
-    const { exchangeCredential } = await import('./flow.ts');
-    return exchangeCredential(ctx, identity, target, authorityHost(config, ctx.env), SAFETY_MARGIN_SECONDS);
+    const { refreshTokenCredential } = await import('./refresh-token.ts');
+    return refreshTokenCredential(ctx, identity, target, authorityHost(config, ctx.env));
   },
 });
 

@@ -78,6 +78,17 @@ describe('exchange: one retry rule for every described call', () => {
     });
   });
 
+  it.each([
+    { name: 'the hook reads the cloud’s error shape', body: '{"error":"nope"}', reason: 'nope' },
+    { name: 'nothing readable: the status stands in', body: '<html>Forbidden</html>', reason: 'status 403' },
+  ])('reason: $name', async ({ body, reason }) => {
+    const run = exchange(context(scripted([ok(body, 403)])), {
+      ...call,
+      reason: (text) => (text.startsWith('{') ? (JSON.parse(text) as { error: string }).error : undefined),
+    });
+    await expect(run).rejects.toThrow(`answered 403: ${reason}`);
+  });
+
   it('expect and parse read answers that are not JSON 200', async () => {
     const http = scripted([ok('plain-token', 401)]);
     const value = await exchange(context(http), {

@@ -49,6 +49,15 @@ describe('a defineProvider provider, exec-ed like the kubelet', () => {
     expect(result.stderr).not.toContain(token);
   });
 
+  it.each([
+    { name: 'told to keep it 10 minutes', env: { FIXTURE_UNKNOWN_EXPIRY: '600' }, cacheDuration: '10m0s' },
+    { name: 'not told: not cached', env: { FIXTURE_UNKNOWN_EXPIRY: '0' }, cacheDuration: '0s' },
+  ])('a credential without an expiry, $name', async ({ env, cacheDuration }) => {
+    const result = await runLikeKubelet({ command, image: IMAGE, env });
+    expect(result.verdict.valid).toBe(true);
+    expect(result.response?.cacheDuration).toBe(cacheDuration);
+  });
+
   it('keeps the port in the auth key', async () => {
     const result = await runLikeKubelet({ command, image: 'fixture.test:5000/app' });
     expect(result.verdict).toMatchObject({

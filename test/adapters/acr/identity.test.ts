@@ -4,7 +4,7 @@
  * rows where credkit deliberately differs say so in their name.
  */
 import { describe, expect, it } from 'vitest';
-import { parseAzureConfig } from '../../../adapters/acr/config.ts';
+import { parseAzureConfig } from '../../../adapters/acr/azure-json.ts';
 import { chooseIdentity } from '../../../adapters/acr/identity.ts';
 import { acrTargetOf } from '../../../adapters/acr/provider.ts';
 import type { Context } from '../../../core/index.ts';

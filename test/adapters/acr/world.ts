@@ -5,7 +5,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type FakeAzure, startFakeAzure } from '../../../adapters/acr/fake.ts';
+import { type FakeAzure, startFakeAzure } from '../../../adapters/acr/fake/index.ts';
 import { type FakeWorld, type KubeletResult, runLikeKubelet, startFakeWorld } from '../../../core/testing/index.ts';
 import { providerCommand } from '../../support/commands.ts';
 

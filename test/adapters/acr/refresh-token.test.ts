@@ -1,12 +1,10 @@
 /**
- * The three small HTTP calls, each against a strict local fake: ACR's /oauth2/exchange (upstream
- * TestPerformTokenExchange, research/azure-acr.md §3.6, plus the malformed answers upstream
- * tolerates), Entra's error text, and the IMDS request shape.
+ * ACR's /oauth2/exchange against a strict local fake (upstream TestPerformTokenExchange,
+ * research/azure-acr.md §3.6, plus the malformed answers upstream tolerates), and the refresh
+ * token's expiry.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aadstsText } from '../../../adapters/acr/entra.ts';
-import { exchangeForRefreshToken, expiryOf } from '../../../adapters/acr/exchange.ts';
-import { imdsTokenUrl } from '../../../adapters/acr/imds.ts';
+import { exchangeForRefreshToken, expiryOf } from '../../../adapters/acr/refresh-token.ts';
 import { CredkitError, createHttp, createLogger } from '../../../core/index.ts';
 import { createTestCA, type FakeResponse, type FakeServer, startFakeServer } from '../../../core/testing/index.ts';
 
@@ -72,25 +70,25 @@ describe('exchangeForRefreshToken (upstream TestPerformTokenExchange)', () => {
       name: '200 without refresh_token (upstream: empty password)',
       answer: { body: {} },
       kind: 'unavailable',
-      error: /without a refresh_token/,
+      error: /answered 200 without a valid refresh_token/,
     },
     {
       name: '200 with HTML',
       answer: { body: '<html>proxy login</html>' },
       kind: 'unavailable',
-      error: /without a refresh_token/,
+      error: /answered 200 with a body it cannot read/,
     },
     {
       name: '200 with a JSON list',
       answer: { body: [REFRESH] },
       kind: 'unavailable',
-      error: /without a refresh_token/,
+      error: /answered 200 without a valid body/,
     },
     {
       name: 'refresh_token not a string',
       answer: { body: { refresh_token: 42 } },
       kind: 'unavailable',
-      error: /without a refresh_token/,
+      error: /answered 200 without a valid refresh_token/,
     },
     {
       name: 'a body over the 64 KiB cap',
@@ -118,55 +116,5 @@ describe('expiryOf', () => {
     { name: 'opaque token', token: 'opaque-refresh-token', expiry: {} },
   ])('$name', ({ token, expiry }) => {
     expect(expiryOf(token)).toEqual(expiry);
-  });
-});
-
-describe('aadstsText: the first line of Entra error_description', () => {
-  it.each([
-    {
-      name: 'CRLF separated trace lines',
-      body: {
-        error: 'invalid_client',
-        error_description:
-          'AADSTS70021: No matching federated identity record found.\r\nTrace ID: 1\r\nCorrelation ID: 2',
-      },
-      text: 'AADSTS70021: No matching federated identity record found.',
-    },
-    {
-      name: 'space separated trace ids',
-      body: {
-        error: 'unauthorized_client',
-        error_description:
-          "AADSTS700016: Application with identifier 'x' was not found. Trace ID: 1 Correlation ID: 2 Timestamp: 3",
-      },
-      text: "AADSTS700016: Application with identifier 'x' was not found.",
-    },
-    { name: 'only error', body: { error: 'temporarily_unavailable' }, text: 'temporarily_unavailable' },
-    { name: 'not JSON', body: undefined, text: undefined },
-  ])('$name', ({ body, text }) => {
-    expect(aadstsText(body)).toBe(text);
-  });
-});
-
-describe('IMDS request (upstream getManagedIdentityCredential)', () => {
-  const base =
-    'http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fcontainerregistry.azure.net';
-  it.each([
-    { name: 'system-assigned', id: undefined, env: {}, url: base },
-    { name: 'client id', id: 'test-client-id', env: {}, url: `${base}&client_id=test-client-id` },
-    {
-      name: 'ARM resource id (contains /SUBSCRIPTIONS/ in any case)',
-      id: '/subscriptions/s/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/kubelet',
-      env: {},
-      url: `${base}&msi_res_id=%2Fsubscriptions%2Fs%2Fresourcegroups%2Frg%2Fproviders%2FMicrosoft.ManagedIdentity%2FuserAssignedIdentities%2Fkubelet`,
-    },
-    {
-      name: 'AZURE_POD_IDENTITY_AUTHORITY_HOST moves the endpoint',
-      id: undefined,
-      env: { AZURE_POD_IDENTITY_AUTHORITY_HOST: 'http://127.0.0.1:2579/' },
-      url: base.replace('169.254.169.254', '127.0.0.1:2579'),
-    },
-  ])('$name', ({ id, env, url }) => {
-    expect(imdsTokenUrl(env, id)).toBe(url);
   });
 });

@@ -11,11 +11,11 @@
  *     managedIdentities: [{ clientId: 'kubelet-id', tenantId }],
  *   });
  */
-import type { FakeServer, FakeWorld } from '../../core/testing/index.ts';
-import { entraHandler, entraLabel, type FederatedCredentialSpec, type ServicePrincipalSpec } from './fake/entra.ts';
-import { imdsHandler, imdsLabel, type ManagedIdentitySpec } from './fake/imds.ts';
-import { type FakeRegistrySpec, type IssuedRefreshToken, registryHandler, registryLabel } from './fake/registry.ts';
-import { ACR_RESOURCE, createSigner } from './fake/tokens.ts';
+import type { FakeServer, FakeWorld } from '../../../core/testing/index.ts';
+import { entraHandler, entraLabel, type FederatedCredentialSpec, type ServicePrincipalSpec } from './entra.ts';
+import { imdsHandler, imdsLabel, type ManagedIdentitySpec } from './imds.ts';
+import { type FakeRegistrySpec, type IssuedRefreshToken, registryHandler, registryLabel } from './registry.ts';
+import { ACR_RESOURCE, createSigner } from './tokens.ts';
 
 export type {
   FakeRegistrySpec,

@@ -1,0 +1,75 @@
+/**
+ * The node's `azure.json`, the one positional argument of the upstream acr-credential-provider
+ * (research/azure-acr.md §1.3). Upstream loads it with sigs.k8s.io/yaml into a Go struct, so the
+ * file may be JSON or YAML, keys match case-insensitively (`tenantID` fills `tenantId`), unknown
+ * keys are ignored and an empty file means "all defaults". Only the fields this provider uses are
+ * read; AKS writes dozens of others for the cloud controller.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import * as z from 'zod/mini';
+import { CredkitError } from '../../core/index.ts';
+
+/** Keys are lower-cased before parsing: Go's encoding/json matches struct fields case-insensitively. */
+const azureConfigSchema = z.object({
+  tenantid: z.optional(z.string({ error: 'expected a string' })),
+  aadclientid: z.optional(z.string({ error: 'expected a string' })),
+  aadclientsecret: z.optional(z.string({ error: 'expected a string' })),
+  usemanagedidentityextension: z.optional(z.boolean({ error: 'expected a boolean' })),
+  userassignedidentityid: z.optional(z.string({ error: 'expected a string' })),
+  cloud: z.optional(z.string({ error: 'expected a string' })),
+});
+
+export interface AzureConfig {
+  /** Where it was read from, for error messages. */
+  path: string;
+  tenantId?: string;
+  aadClientId?: string;
+  aadClientSecret?: string;
+  useManagedIdentityExtension: boolean;
+  userAssignedIdentityID?: string;
+  cloud?: string;
+}
+
+export async function loadAzureConfig(path: string): Promise<AzureConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new CredkitError(
+      'usage',
+      `cannot read the Azure config file ${path} (${code}): fix the path in the kubelet config args`,
+    );
+  }
+  return parseAzureConfig(text, path);
+}
+
+export function parseAzureConfig(text: string, path = 'azure.json'): AzureConfig {
+  let document: unknown;
+  try {
+    document = text.trim() === '' ? {} : parseYaml(text);
+  } catch (error) {
+    const reason = (error as Error).message.split('\n')[0];
+    throw new CredkitError('usage', `failed to load config ${path}: not JSON or YAML (${reason})`);
+  }
+  if (document === null || typeof document !== 'object' || Array.isArray(document)) {
+    throw new CredkitError('usage', `failed to load config ${path}: expected an object such as {"tenantId": "..."}`);
+  }
+  const lowered = Object.fromEntries(Object.entries(document).map(([key, value]) => [key.toLowerCase(), value]));
+  const parsed = azureConfigSchema.safeParse(lowered);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CredkitError('usage', `failed to load config ${path}: ${issue?.path.join('.')}: ${issue?.message}`);
+  }
+  const c = parsed.data;
+  return {
+    path,
+    ...(c.tenantid ? { tenantId: c.tenantid.trim() } : {}),
+    ...(c.aadclientid ? { aadClientId: c.aadclientid.trim() } : {}),
+    ...(c.aadclientsecret ? { aadClientSecret: c.aadclientsecret } : {}),
+    useManagedIdentityExtension: c.usemanagedidentityextension ?? false,
+    ...(c.userassignedidentityid?.trim() ? { userAssignedIdentityID: c.userassignedidentityid.trim() } : {}),
+    ...(c.cloud ? { cloud: c.cloud } : {}),
+  };
+}
