@@ -37,5 +37,5 @@ export {
   RESOURCE_EXHAUSTED,
   startFakeGoogleCloud,
   UNAVAILABLE,
-} from './gar/fake.ts';
-export type { Pull } from './gar/fake-registry.ts';
+} from './gar/fake/index.ts';
+export type { Pull } from './gar/fake/registry.ts';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeAzure } from '../adapters/acr/fake/index.ts';
 import { startFakeAws } from '../adapters/ecr/fake/index.ts';
-import { principalFor, startFakeGoogleCloud } from '../adapters/gar/fake.ts';
+import { principalFor, startFakeGoogleCloud } from '../adapters/gar/fake/index.ts';
 import type { FakeServer, FakeWorld, KubeletRun } from '../core/testing/index.ts';
 
 export type Cloud = 'ecr' | 'acr' | 'gar';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeAzure } from '../adapters/acr/fake/index.ts';
 import { startFakeAws } from '../adapters/ecr/fake/index.ts';
-import { principalFor, startFakeGoogleCloud } from '../adapters/gar/fake.ts';
+import { principalFor, startFakeGoogleCloud } from '../adapters/gar/fake/index.ts';
 import { hostTarget } from '../cli/build/targets.ts';
 import { summary } from '../cli/invoke.ts';
 import { type FakeWorld, type KubeletResult, runLikeKubelet, startFakeWorld } from '../core/testing/index.ts';

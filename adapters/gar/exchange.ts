@@ -10,9 +10,9 @@
  * no client cache, so identities cannot mix (the library's cached token is the trap §5.4 names).
  */
 import * as z from 'zod/mini';
-import { CredkitError } from '../../core/index.ts';
-import { type CallContext, callGoogle } from './call.ts';
+import { CredkitError, type ExchangeContext, exchange } from '../../core/index.ts';
 import type { Federation } from './federation.ts';
+import { googleErrorReason, googleRefusal } from './refusal.ts';
 
 export interface AccessToken {
   accessToken: string;
@@ -44,56 +44,63 @@ export interface Exchange {
   now(): number;
 }
 
-export async function exchangeServiceAccountToken(ctx: CallContext, exchange: Exchange): Promise<AccessToken> {
-  const federated = await stsExchange(ctx, exchange);
+export async function exchangeServiceAccountToken(ctx: ExchangeContext, input: Exchange): Promise<AccessToken> {
+  const federated = await stsExchange(ctx, input);
   ctx.log.redactor.add(federated.accessToken);
-  if (!exchange.impersonate) return federated;
-  return generateAccessToken(ctx, exchange, exchange.impersonate, federated.accessToken);
+  if (!input.impersonate) return federated;
+  return generateAccessToken(ctx, input, input.impersonate, federated.accessToken);
 }
 
 /** POST /v1/token, form-encoded as RFC 8693 (and google-auth-library) send it. */
-async function stsExchange(ctx: CallContext, exchange: Exchange): Promise<AccessToken> {
-  const { federation } = exchange;
+async function stsExchange(ctx: ExchangeContext, input: Exchange): Promise<AccessToken> {
+  const { federation, subject } = input;
   const body = new URLSearchParams({
     grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
     audience: federation.stsAudience,
     scope: CLOUD_PLATFORM,
     requested_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-    subject_token: exchange.subjectToken,
+    subject_token: input.subjectToken,
     subject_token_type: federation.subjectTokenType,
   });
-  const answer = await callGoogle(ctx, {
+  const answer = await exchange(ctx, {
     what: 'STS',
     url: federation.tokenUrl,
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'User-Agent': USER_AGENT },
     body: body.toString(),
     schema: stsAnswerSchema,
-    refused: (status, reason) =>
-      new CredkitError(
-        'denied',
-        `STS refused the token of ${exchange.subject} for audience ${federation.stsAudience} (${status} ${reason}): ` +
-          "check the pool provider's issuer and allowed audiences, and the token's audience " +
-          `(tokenAttributes.serviceAccountTokenAudience ${federation.tokenAudience})`,
+    reason: googleErrorReason,
+    refused: (refusal) =>
+      googleRefusal(
+        'STS',
+        federation.tokenUrl,
+        refusal,
+        (status, reason) =>
+          new CredkitError(
+            'denied',
+            `STS refused the token of ${subject} for audience ${federation.stsAudience} (${status} ${reason}): ` +
+              "check the pool provider's issuer and allowed audiences, and the token's audience " +
+              `(tokenAttributes.serviceAccountTokenAudience ${federation.tokenAudience})`,
+          ),
       ),
   });
-  ctx.log.v(2).info('federated token from STS', { subject: exchange.subject, expiresIn: answer.expires_in });
+  ctx.log.v(2).info('federated token from STS', { subject, expiresIn: answer.expires_in });
   return {
     accessToken: answer.access_token,
-    ...(answer.expires_in ? { expiresAt: new Date(exchange.now() + answer.expires_in * 1000) } : {}),
+    ...(answer.expires_in ? { expiresAt: new Date(input.now() + answer.expires_in * 1000) } : {}),
   };
 }
 
 /** POST .../serviceAccounts/EMAIL:generateAccessToken; the email was checked, the host is fixed. */
 async function generateAccessToken(
-  ctx: CallContext,
-  exchange: Exchange,
+  ctx: ExchangeContext,
+  input: Exchange,
   email: string,
   federatedToken: string,
 ): Promise<AccessToken> {
-  const { federation } = exchange;
+  const { federation, subject } = input;
   const url = `${federation.iamCredentialsUrl}/v1/projects/-/serviceAccounts/${email}:generateAccessToken`;
-  const answer = await callGoogle(ctx, {
+  const answer = await exchange(ctx, {
     what: 'IAM Credentials',
     url,
     method: 'POST',
@@ -104,15 +111,20 @@ async function generateAccessToken(
     },
     body: JSON.stringify({ scope: [CLOUD_PLATFORM], lifetime: `${federation.lifetimeSeconds}s` }),
     schema: generateAccessTokenSchema,
-    refused: (status, reason) =>
-      new CredkitError(
-        'denied',
-        `IAM Credentials refused to let ${exchange.subject} act as ${email} (${status} ${reason}): grant ` +
-          `roles/iam.workloadIdentityUser on ${email} to the pool's principal for ${exchange.subject}`,
+    reason: googleErrorReason,
+    refused: (refusal) =>
+      googleRefusal(
+        'IAM Credentials',
+        url,
+        refusal,
+        (status, reason) =>
+          new CredkitError(
+            'denied',
+            `IAM Credentials refused to let ${subject} act as ${email} (${status} ${reason}): grant ` +
+              `roles/iam.workloadIdentityUser on ${email} to the pool's principal for ${subject}`,
+          ),
       ),
   });
-  ctx.log
-    .v(2)
-    .info('access token for the Google service account', { subject: exchange.subject, serviceAccount: email });
+  ctx.log.v(2).info('access token for the Google service account', { subject, serviceAccount: email });
   return { accessToken: answer.accessToken, expiresAt: new Date(answer.expireTime) };
 }

@@ -1,6 +1,6 @@
 /**
  * credkit/gar: the Google Artifact Registry adapter. Public surface only; the fakes live in
- * `./fake.ts` (re-exported from credkit/testing) so the binary never loads them.
+ * `./fake/` (re-exported from credkit/testing) so the binary never loads them.
  */
 export { GAR_FLAGS, type GarConfig, type GarFlags, readConfig } from './config.ts';
 export type { Federation } from './federation.ts';

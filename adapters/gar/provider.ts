@@ -72,7 +72,7 @@ async function accessTokenFor(plan: IdentityPlan, ctx: GarContext): Promise<Acce
   if (plan.kind === 'node') {
     if (plan.warn) ctx.log.warn(`using the node identity: ${plan.reason}`);
     else ctx.log.v(2).info('using the node identity', { reason: plan.reason });
-    const { fetchNodeToken } = await import('./metadata.ts');
+    const { fetchNodeToken } = await import('./node.ts');
     return fetchNodeToken(ctx);
   }
   const token = ctx.serviceAccount?.token as string;

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RESOURCE_EXHAUSTED } from '../../../adapters/gar/fake.ts';
+import { RESOURCE_EXHAUSTED } from '../../../adapters/gar/fake/index.ts';
 import { ERROR_KINDS } from '../../../core/index.ts';
 import {
   skopeoInspect as inspectWithSkopeo,

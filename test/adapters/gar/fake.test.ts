@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RESOURCE_EXHAUSTED } from '../../../adapters/gar/fake.ts';
+import { RESOURCE_EXHAUSTED } from '../../../adapters/gar/fake/index.ts';
 import { createHttp, type Http } from '../../../core/index.ts';
 import { startFakeIssuer } from '../../../core/testing/index.ts';
 import {

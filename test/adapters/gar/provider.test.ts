@@ -7,9 +7,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { googleErrorReason } from '../../../adapters/gar/call.ts';
-import { RESOURCE_EXHAUSTED, UNAVAILABLE } from '../../../adapters/gar/fake.ts';
-import { ERROR_KINDS, parseGoDuration } from '../../../core/index.ts';
+import { RESOURCE_EXHAUSTED, UNAVAILABLE } from '../../../adapters/gar/fake/index.ts';
+import { googleErrorReason } from '../../../adapters/gar/refusal.ts';
+import { cloudText, ERROR_KINDS, parseGoDuration } from '../../../core/index.ts';
 import { startFakeIssuer } from '../../../core/testing/index.ts';
 import {
   CP,
@@ -444,8 +444,9 @@ describe("Google's error shapes, one line each", () => {
     { body: '{"error":{"code":429}}', reason: '429' },
     { body: '<html>\n<body>Bad Gateway</body>\n</html>', reason: '<html> <body>Bad Gateway</body> </html>' },
     { body: '', reason: '(empty body)' },
-    { body: 'x'.repeat(500), reason: `${'x'.repeat(240)}…` },
+    { body: 'x'.repeat(500), reason: `${'x'.repeat(300)}… (500 chars)` },
   ])('$reason', ({ body, reason }) => {
-    expect(googleErrorReason(body)).toBe(reason);
+    // The core cuts every cloud's reason to one line within its budget (cloudText).
+    expect(cloudText(googleErrorReason(body))).toBe(reason);
   });
 });

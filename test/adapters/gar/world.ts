@@ -4,7 +4,7 @@
  * runner for fast table tests (the e2e file runs the binary instead).
  */
 
-import { type FakeGoogleCloud, principalFor, startFakeGoogleCloud } from '../../../adapters/gar/fake.ts';
+import { type FakeGoogleCloud, principalFor, startFakeGoogleCloud } from '../../../adapters/gar/fake/index.ts';
 import { provider } from '../../../adapters/gar/index.ts';
 import { encodeRequest, runProvider } from '../../../core/index.ts';
 import { type FakeWorld, startFakeWorld } from '../../../core/testing/index.ts';

@@ -1,13 +1,13 @@
 /**
- * The node's identity: the default service account's access token from the GCE metadata server
+ * The node leg: the default service account's access token from the GCE metadata server
  * (research/gcp-gar.md §1.2, §5.1). One GET, no SDK: this is the path every pull on a plain GKE node
  * takes, so it stays small. Upstream also fetches the account's email and throws it away; that
  * second call is skipped. `expires_in`, which upstream ignores, drives the cache hint.
  */
 import * as z from 'zod/mini';
-import { CredkitError, type Env } from '../../core/index.ts';
-import { type CallContext, callGoogle } from './call.ts';
+import { CredkitError, type Env, type ExchangeContext, exchange } from '../../core/index.ts';
 import type { AccessToken } from './exchange.ts';
+import { googleErrorReason, googleRefusal } from './refusal.ts';
 
 export const METADATA_HOST = 'metadata.google.internal';
 export const TOKEN_PATH = '/computeMetadata/v1/instance/service-accounts/default/token';
@@ -28,10 +28,10 @@ export function metadataBaseUrl(env: Env): string {
   return /^https?:\/\//.test(override) ? override.replace(/\/+$/, '') : `http://${override}`;
 }
 
-export async function fetchNodeToken(ctx: CallContext & { env: Env; now(): number }): Promise<AccessToken> {
+export async function fetchNodeToken(ctx: ExchangeContext & { env: Env; now(): number }): Promise<AccessToken> {
   const url = `${metadataBaseUrl(ctx.env)}${TOKEN_PATH}`;
   const host = new URL(url).host;
-  const answer = await callGoogle(ctx, {
+  const answer = await exchange(ctx, {
     what: 'the metadata server',
     url,
     // The server refuses requests without this header: it proves the caller is not a browser or a
@@ -47,13 +47,16 @@ export async function fetchNodeToken(ctx: CallContext & { env: Env; now(): numbe
         );
       }
     },
-    refused: (status, reason) =>
-      new CredkitError(
-        status === 404 ? 'denied' : 'unavailable',
+    reason: googleErrorReason,
+    refused: (refusal) =>
+      googleRefusal('the metadata server', url, refusal, (status, reason) =>
         status === 404
-          ? `the metadata server has no default service account token (404): attach a service account to the node, ` +
-              'or enable workload identity for the pod'
-          : `the metadata server (${host}) answered ${status} ${reason}`,
+          ? new CredkitError(
+              'denied',
+              'the metadata server has no default service account token (404): attach a service account to the node, ' +
+                'or enable workload identity for the pod',
+            )
+          : new CredkitError('unavailable', `the metadata server (${host}) answered ${status} ${reason}`),
       ),
   }).catch((error: unknown) => {
     throw withHint(error);

@@ -10,7 +10,7 @@ import {
   registryError,
   registryRepository,
   serveRegistryContent,
-} from '../../core/testing/index.ts';
+} from '../../../core/testing/index.ts';
 
 /** A manifest fetch that got through, and who made it. */
 export interface Pull {

@@ -9,10 +9,10 @@
  * labelled `metadata.token`, `sts.token`, `iam.generateAccessToken`, `registry.token`, ...
  */
 import { randomBytes } from 'node:crypto';
-import type { FakeRequest, FakeResponse, FakeServer, FakeWorld, Fault } from '../../core/testing/index.ts';
-import { type Pull, registryEndpoint, registryHandler } from './fake-registry.ts';
+import type { FakeRequest, FakeResponse, FakeServer, FakeWorld, Fault } from '../../../core/testing/index.ts';
+import { type Pull, registryEndpoint, registryHandler } from './registry.ts';
 
-export type { Pull } from './fake-registry.ts';
+export type { Pull } from './registry.ts';
 
 export interface FakeWorkloadIdentityPool {
   /** The STS audience of the pool provider: `//iam.googleapis.com/...` or `identitynamespace:...`. */
