@@ -1,8 +1,8 @@
 /**
- * The executables the benchmark compares, per back-end: the runtime floor, the example provider,
- * the three cloud binaries, and (bun) credkit-ecr with its SDKs loaded eagerly. The bun cloud
- * binaries are the product's own dist/bin files; everything else is built into dist/bench/<backend>/
- * when missing or older than its sources.
+ * The executables the benchmark compares, per back-end: the print-only floor, the network floor
+ * (bun), the example provider and the cloud binaries. The bun cloud binaries are the product's own
+ * dist/bin files; everything else is built into dist/bench/<backend>/ with the same build code and
+ * flags, when missing or older than its sources.
  */
 import { join } from 'node:path';
 import type { Backend } from '../cli/build/targets.ts';
@@ -11,7 +11,7 @@ import { BIN_DIR, CLOUDS, isOlderThanSources, ROOT, SHARED_SOURCES } from '../sc
 import { buildBinaries } from '../scripts/build-binaries.ts';
 
 export interface BenchBinary {
-  /** Row label: floor, static-provider, credkit-ecr, ... */
+  /** Row label: print-floor, network-floor, static-provider, credkit-ecr, ... */
   name: string;
   file: string;
 }
@@ -26,20 +26,24 @@ interface BenchBuild {
 const cloudSources = (cloud: string) => [`adapters/${cloud}`, `bench/entries/${cloud}.ts`, ...SHARED_SOURCES];
 
 function benchBuilds(backend: Backend): BenchBuild[] {
-  const floor = { name: 'floor', entry: 'bench/floor.ts', wrap: false, sources: ['bench/floor.ts', ...SHARED_SOURCES] };
+  const printFloor = {
+    name: 'print-floor',
+    entry: 'bench/floor.ts',
+    wrap: false,
+    sources: ['bench/floor.ts', ...SHARED_SOURCES],
+  };
   if (backend === 'bun') {
-    return [
-      floor,
-      {
-        name: 'credkit-ecr-eager',
-        entry: 'bench/entries/ecr-eager.ts',
-        wrap: true,
-        sources: [...cloudSources('ecr'), 'bench/entries/ecr-eager.ts'],
-      },
-    ];
+    // The network floor needs bun's fetch proxy option (bench/network-floor.ts).
+    const networkFloor = {
+      name: 'network-floor',
+      entry: 'bench/network-floor.ts',
+      wrap: false,
+      sources: ['bench/network-floor.ts', ...SHARED_SOURCES],
+    };
+    return [printFloor, networkFloor];
   }
   return [
-    floor,
+    printFloor,
     {
       name: 'static-provider',
       entry: 'examples/static.ts',

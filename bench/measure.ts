@@ -1,13 +1,17 @@
 /**
- * The measuring instruments: exec latency as the kubelet sees it (spawn to stdout/stderr closed,
- * runLikeKubelet's durationMs), peak RSS from the kernel's accounting (GNU time's %M, the child's
- * ru_maxrss), and file sizes. Percentiles are nearest-rank, so p90 of 20 runs is the 18th fastest.
+ * The measuring instruments. Every exec runs under bench/rusage.c, which forks it, waits for it and
+ * reports its wall time (fork to reap), user and system CPU (the kernel's per-task accounting, in
+ * µs) and peak RSS (ru_maxrss): the exec's own, not the fakes', proxy's or spawner's, which share
+ * the cores in this process. The kubelet's judgement of each answer comes from runLikeKubelet.
+ * Percentiles are nearest-rank, so p90 of 20 runs is the 18th fastest and p99 of 64 the slowest.
  */
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type KubeletResult, type KubeletRun, runLikeKubelet } from '../core/testing/index.ts';
+import { ROOT } from '../scripts/binaries.ts';
 
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN;
@@ -16,114 +20,80 @@ export function percentile(values: number[], p: number): number {
   return sorted[rank - 1] as number;
 }
 
-export type Check = (result: KubeletResult, index: number) => string | undefined;
+export interface Usage {
+  /** Fork to reap, ms. */
+  wallMs: number;
+  /** User plus system CPU of the exec, ms: what a storm of execs competes for. */
+  cpuMs: number;
+  /** Peak resident set size, KiB. */
+  rssKiB: number;
+}
+
+export interface Measured {
+  result: KubeletResult;
+  usage: Usage;
+}
+
+const RUSAGE_SOURCE = join(ROOT, 'bench', 'rusage.c');
+const RUSAGE = join(ROOT, 'dist', 'bench', 'rusage');
+const REPORTS = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+
+/** Compiles bench/rusage.c when missing or older than its source (the machine has cc; CI does too). */
+export function prepareRusage(): string {
+  if (!existsSync(RUSAGE) || statSync(RUSAGE).mtimeMs < statSync(RUSAGE_SOURCE).mtimeMs) {
+    mkdirSync(join(ROOT, 'dist', 'bench'), { recursive: true });
+    execFileSync('cc', ['-O2', '-o', RUSAGE, RUSAGE_SOURCE], { stdio: 'inherit' });
+  }
+  return RUSAGE;
+}
+
+let reportCount = 0;
+
+/** One exec as the kubelet runs it, under the rusage wrapper. */
+export async function measured(run: KubeletRun): Promise<Measured> {
+  const report = join(REPORTS, `credkit-bench-${process.pid}-${reportCount++}`);
+  const result = await runLikeKubelet({ ...run, command: [RUSAGE, report, ...run.command] });
+  let usage: Usage = { wallMs: Number.NaN, cpuMs: Number.NaN, rssKiB: Number.NaN };
+  try {
+    const [wall = Number.NaN, user = Number.NaN, system = Number.NaN, rss = Number.NaN] = readFileSync(report, 'utf8')
+      .trim()
+      .split(' ')
+      .map(Number);
+    usage = { wallMs: wall / 1000, cpuMs: (user + system) / 1000, rssKiB: rss };
+  } catch {
+    // The wrapper itself failed to start; the result's exit code and stderr say why.
+  }
+  rmSync(report, { force: true });
+  return { result, usage };
+}
 
 export interface Series {
-  samples: number[];
-  median: number;
-  p90: number;
-  p99: number;
+  wallMs: number[];
+  cpuMs: number[];
+  rssKiB: number[];
   failures: string[];
 }
 
-export function summarise(samples: number[], failures: string[]): Series {
-  return {
-    samples,
-    median: percentile(samples, 50),
-    p90: percentile(samples, 90),
-    p99: percentile(samples, 99),
-    failures,
-  };
-}
+export const emptySeries = (): Series => ({ wallMs: [], cpuMs: [], rssKiB: [], failures: [] });
 
-/** `runs` execs one after another (after `warmup` unrecorded ones, which fill the page cache). */
-export async function sequential(
-  runs: number,
-  warmup: number,
-  exec: (index: number) => Promise<KubeletRun>,
-  check: Check,
-): Promise<Series> {
-  const samples: number[] = [];
-  const failures: string[] = [];
-  for (let i = 0; i < warmup + runs; i++) {
-    const result = await runLikeKubelet(await exec(i));
-    const failure = check(result, i);
-    if (failure) failures.push(failure);
-    if (i >= warmup) samples.push(result.durationMs);
+export function record(series: Series, { usage }: Measured, failure: string | undefined): void {
+  if (failure) {
+    series.failures.push(failure);
+    return;
   }
-  return summarise(samples, failures);
+  series.wallMs.push(usage.wallMs);
+  series.cpuMs.push(usage.cpuMs);
+  series.rssKiB.push(usage.rssKiB);
 }
 
-export interface StormSeries extends Series {
-  wallMs: number;
-  /** CPU time of all execs together, ms: on N cores the storm cannot end before cpuMs / N. */
-  cpuMs: number;
-}
-
-/** All execs at once, as when a node boots and the kubelet pulls every pod's images together. */
-export async function concurrent(
-  count: number,
-  exec: (index: number) => Promise<KubeletRun>,
-  check: Check,
-): Promise<StormSeries> {
-  const runs = await Promise.all(Array.from({ length: count }, (_, i) => exec(i)));
-  const started = performance.now();
-  const timed = await Promise.all(runs.map((run) => withUsage(run)));
-  const wallMs = performance.now() - started;
-  const failures = timed
-    .map(({ result }, i) => check(result, i))
-    .filter((failure): failure is string => failure !== undefined);
-  const cpuMs = timed.reduce((sum, { usage }) => sum + usage.cpuMs, 0);
+/** The figures of a series: latency median and p90, CPU median, the largest peak RSS. */
+export function figures(series: Series) {
   return {
-    ...summarise(
-      timed.map(({ result }) => result.durationMs),
-      failures,
-    ),
-    wallMs,
-    cpuMs,
-  };
-}
-
-export interface Usage {
-  /** Peak resident set size (ru_maxrss), KiB. */
-  rssKiB: number;
-  /** User plus system CPU time of the exec, ms: what a storm of execs competes for. */
-  cpuMs: number;
-}
-
-/** One exec with GNU time around the binary: its own peak RSS and CPU, not the fakes'. */
-export async function withUsage(run: KubeletRun): Promise<{ result: KubeletResult; usage: Usage }> {
-  const out = join(tmpdir(), `credkit-usage-${process.pid}-${Math.random().toString(36).slice(2)}`);
-  const result = await runLikeKubelet({
-    ...run,
-    command: ['/usr/bin/time', '-f', '%M %U %S', '-o', out, ...run.command],
-  });
-  const [rss = Number.NaN, user = Number.NaN, system = Number.NaN] = readFileSync(out, 'utf8')
-    .trim()
-    .split('\n')
-    .pop()!
-    .split(' ')
-    .map(Number);
-  rmSync(out, { force: true });
-  return { result, usage: { rssKiB: rss, cpuMs: (user + system) * 1000 } };
-}
-
-/**
- * Peak RSS (largest) and CPU time (median) over `runs` successful execs; NaN when none succeeded
- * (the row's failures say why).
- */
-export async function resourceUsage(run: KubeletRun, runs = 5): Promise<Usage> {
-  const usages: Usage[] = [];
-  for (let i = 0; i < runs; i++) {
-    const { result, usage } = await withUsage(run);
-    if (result.exitCode === 0) usages.push(usage);
-  }
-  return {
-    rssKiB: usages.length ? Math.max(...usages.map((usage) => usage.rssKiB)) : Number.NaN,
-    cpuMs: percentile(
-      usages.map((usage) => usage.cpuMs),
-      50,
-    ),
+    median: percentile(series.wallMs, 50),
+    p90: percentile(series.wallMs, 90),
+    p99: percentile(series.wallMs, 99),
+    cpuMs: percentile(series.cpuMs, 50),
+    rssKiB: series.rssKiB.length ? Math.max(...series.rssKiB) : Number.NaN,
   };
 }
 

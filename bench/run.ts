@@ -1,16 +1,31 @@
 /**
- * `npm run bench`: start-up, memory, size, round trips and a 64-exec storm for the compiled
- * binaries of each back-end, side by side, against the adapters' fake clouds behind the CONNECT
- * proxy with the test CA. Prints the figures and rewrites the generated part of bench/RESULTS.md.
+ * `npm run bench`: every compiled binary against its floor, interleaved (binary, floor, binary,
+ * floor, ...), for each request kind; a storm of concurrent execs per binary and per floor; file
+ * sizes. The fakes are the adapters' own (adapters/<cloud>/fake.ts) behind the CONNECT proxy with the
+ * test CA. Prints the figures and rewrites the generated part of bench/RESULTS.md.
  *
- *   npm run bench -- [--runs 20] [--storm 64] [--backends bun,node-sea] [--no-write]
+ *   npm run bench -- [--runs 20] [--storm 64] [--clouds ecr,acr,gar] [--backends bun[,node-sea]] [--no-write]
+ *
+ * --runs is the number of recorded execs per binary and per floor in each row (after 2 warm-ups
+ * each); the default run takes about 3 minutes on 2 idle cores, --runs 40 about 5.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Backend } from '../cli/build/targets.ts';
 import { type FakeWorld, type KubeletResult, type KubeletRun, startFakeWorld } from '../core/testing/index.ts';
 import { type BenchBinary, prepareBinaries } from './builds.ts';
-import { concurrent, fileSizes, resourceUsage, sequential } from './measure.ts';
-import { type BenchReport, type ExecRow, renderReport, writeResults } from './report.ts';
+import { emptySeries, fileSizes, type Measured, measured, prepareRusage, record, type Series } from './measure.ts';
+import { floorPlan, markRequests, requestsSince } from './plan.ts';
+import {
+  type BenchReport,
+  type PairRow,
+  renderReport,
+  type SideFigures,
+  type StormRow,
+  writeResults,
+} from './report.ts';
 import {
   type Cloud,
   type CloudScenario,
@@ -21,12 +36,12 @@ import {
 } from './scenarios.ts';
 
 const STATIC_ENV = { STATIC_USERNAME: 'robot', STATIC_PASSWORD: 'bench-static-password' };
-const OTHER_IMAGE = 'docker.io/library/nginx:1.27';
-const CLOUDS: Cloud[] = ['ecr', 'acr', 'gar'];
+const WARMUP = 2;
 
 interface Options {
   runs: number;
   storm: number;
+  clouds: Cloud[];
   backends: Backend[];
   write: boolean;
 }
@@ -36,185 +51,274 @@ function options(): Options {
     options: {
       runs: { type: 'string', default: '20' },
       storm: { type: 'string', default: '64' },
-      backends: { type: 'string', default: 'bun,node-sea' },
+      clouds: { type: 'string', default: Object.keys(SCENARIOS).join(',') },
+      backends: { type: 'string', default: 'bun' },
       'no-write': { type: 'boolean', default: false },
     },
   });
+  const runs = Number(values.runs);
+  const storm = Number(values.storm);
+  if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(storm) || storm < 1) {
+    throw new Error('--runs and --storm take a positive whole number');
+  }
+  const clouds = values.clouds.split(',') as Cloud[];
+  for (const cloud of clouds) if (!(cloud in SCENARIOS)) throw new Error(`--clouds: no scenario for ${cloud}`);
   return {
-    runs: Number(values.runs),
-    storm: Number(values.storm),
+    runs,
+    storm,
+    clouds,
     backends: values.backends.split(',') as Backend[],
-    write: !values['no-write'],
+    // Figures of a partial run are not the record.
+    write: !values['no-write'] && values.clouds === Object.keys(SCENARIOS).join(','),
   };
 }
 
-/** A kubelet judgement plus "whose credential is this", as one failure string or undefined. */
-function checkAnswer(scenario: CloudScenario | undefined, expected: (index: number) => string | undefined) {
-  return (result: KubeletResult, index: number): string | undefined => {
-    if (result.exitCode !== 0 || !result.verdict.valid)
-      return `exit ${result.exitCode}: ${result.stderr.trim() || result.verdict.reasons.join('; ')}`;
-    if (result.stderr !== '') return `stderr not empty: ${result.stderr.trim()}`;
-    const identity = expected(index);
-    if (!scenario || identity === undefined) return undefined;
-    const password = Object.values(result.response?.auth ?? {})[0]?.password;
-    return carriesIdentity(scenario, password, identity)
-      ? undefined
-      : `answer ${index} does not carry ${identity}'s credential`;
-  };
+/** Whose credential an answer carries: undefined when valid and its own, else why not. */
+function judge(
+  result: KubeletResult,
+  scenario: CloudScenario | undefined,
+  expected: string | undefined,
+): { failure?: string; crossTalk?: boolean } {
+  if (result.exitCode !== 0 || !result.verdict.valid)
+    return { failure: `exit ${result.exitCode}: ${result.stderr.trim() || result.verdict.reasons.join('; ')}` };
+  if (result.stderr !== '') return { failure: `stderr not empty: ${result.stderr.trim()}` };
+  if (!scenario || expected === undefined) return {};
+  const password = Object.values(result.response?.auth ?? {})[0]?.password;
+  if (carriesIdentity(scenario, password, expected)) return {};
+  const owner = password === undefined ? undefined : scenario.identityOf(password);
+  if (owner === undefined) return { failure: `the answer for ${expected} carries no credential the fake issued` };
+  return { failure: `the answer for ${expected} carries ${owner}'s credential`, crossTalk: true };
 }
 
-async function measureBackend(
+/** One side of a pair: how to exec identity `index`, and whose credential its answer must carry. */
+interface Side {
+  name: string;
+  run(index: number): Promise<{ run: KubeletRun; expected?: string }>;
+  judged: boolean;
+}
+
+interface SideTally {
+  series: Series;
+  roundTrips: number[];
+  connects: number[];
+  answers: Set<string>;
+}
+
+/**
+ * Binary and floor, interleaved: A B A B ..., so both see the same machine load at the same moment;
+ * round trips and CONNECTs per exec are counted by the fakes and the proxy around each exec.
+ */
+async function interleaved(
+  sides: [Side, Side],
+  scenario: CloudScenario | undefined,
+  runs: number,
+): Promise<[SideFigures, SideFigures]> {
+  const tallies: SideTally[] = sides.map(() => ({
+    series: emptySeries(),
+    roundTrips: [],
+    connects: [],
+    answers: new Set(),
+  }));
+  for (let index = 0; index < WARMUP + runs; index++) {
+    for (const [i, side] of sides.entries()) {
+      const tally = tallies[i] as SideTally;
+      const { run, expected } = await side.run(index);
+      const servers = scenario?.world.servers ?? [];
+      const marks = markRequests(servers);
+      const connects = scenario?.world.proxy.connects.length ?? 0;
+      const exec: Measured = await measured(run);
+      if (index < WARMUP) continue;
+      const verdict = judge(exec.result, side.judged ? scenario : undefined, expected);
+      record(tally.series, exec, verdict.failure);
+      const requests = requestsSince(servers, marks);
+      tally.roundTrips.push(requests.length);
+      tally.connects.push((scenario?.world.proxy.connects.length ?? 0) - connects);
+      tally.answers.add(requests.map(({ request }) => request.status ?? '?').join(' ') || 'none');
+    }
+  }
+  return sides.map((side, i) => {
+    const tally = tallies[i] as SideTally;
+    return {
+      name: side.name,
+      series: tally.series,
+      roundTrips: mean(tally.roundTrips),
+      connects: mean(tally.connects),
+      answers: [...tally.answers],
+    };
+  }) as [SideFigures, SideFigures];
+}
+
+const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : Number.NaN);
+
+/** Records one exec of the binary for `pick`'s identity and writes the floor's plan for it. */
+async function recordPlan(
+  binary: BenchBinary,
+  scenario: CloudScenario,
+  chosen: ScenarioRun,
+  dir: string,
+  label: string,
+): Promise<string> {
+  const servers = scenario.world.servers;
+  const marks = markRequests(servers);
+  const exec = await measured({ command: [binary.file, ...chosen.args], ...chosen.run });
+  const verdict = judge(exec.result, scenario, chosen.expected);
+  if (verdict.failure) throw new Error(`${binary.name} ${label}: the recorded exec failed: ${verdict.failure}`);
+  const plan = floorPlan(requestsSince(servers, marks), {
+    ...(chosen.run.serviceAccountToken ? { token: chosen.run.serviceAccountToken } : {}),
+    ...(chosen.run.serviceAccountAnnotations ? { annotations: chosen.run.serviceAccountAnnotations } : {}),
+  });
+  const file = join(dir, `${binary.name}-${label.replace(/\W+/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(plan, null, 2));
+  return file;
+}
+
+type Pick = (index: number) => Promise<ScenarioRun>;
+
+async function measurePairs(
   backend: Backend,
   binaries: Map<string, BenchBinary>,
-  scenarios: Record<Cloud, CloudScenario>,
+  scenarios: Partial<Record<Cloud, CloudScenario>>,
   opts: Options,
-): Promise<ExecRow[]> {
-  const rows: ExecRow[] = [];
-  const warmup = 2;
-  const env = kubeletEnv(scenarios.ecr.world);
-  const simple = async (binary: BenchBinary, mode: string, run: Omit<KubeletRun, 'command'>) => {
-    const command = [binary.file];
-    const series = await sequential(
-      opts.runs,
-      warmup,
-      async () => ({ command, ...run }),
-      checkAnswer(undefined, () => undefined),
-    );
-    rows.push({
-      backend,
-      binary: binary.name,
-      mode,
-      series,
-      usage: await resourceUsage({ command, ...run }),
-      roundTrips: 0,
-      connects: 0,
-    });
-  };
-  const floor = binaries.get('floor');
-  if (floor) await simple(floor, 'fixed response', { image: 'registry.example.com/app', inheritedEnv: env });
+  log: (line: string) => void,
+): Promise<PairRow[]> {
+  const rows: PairRow[] = [];
+  const printFloor = binaries.get('print-floor');
   const example = binaries.get('static-provider');
-  if (example)
-    await simple(example, 'example provider', {
-      image: 'registry.example.com/app',
-      inheritedEnv: env,
-      env: STATIC_ENV,
-    });
+  const anyWorld = Object.values(scenarios)[0]?.world;
+  if (printFloor && example && anyWorld) {
+    log(`[${backend}] static-provider against the print-only floor`);
+    const inheritedEnv = kubeletEnv(anyWorld);
+    const base = { image: 'registry.example.com/app', inheritedEnv };
+    const sides: [Side, Side] = [
+      {
+        name: example.name,
+        judged: false,
+        run: async () => ({ run: { command: [example.file], ...base, env: STATIC_ENV } }),
+      },
+      { name: 'print-only floor', judged: false, run: async () => ({ run: { command: [printFloor.file], ...base } }) },
+    ];
+    const [bin, floor] = await interleaved(sides, undefined, opts.runs);
+    rows.push({ backend, mode: 'example provider (no network)', binary: bin, floor });
+  }
 
-  for (const cloud of CLOUDS) {
+  const networkFloor = binaries.get('network-floor');
+  const plans = mkdtempSync(join(tmpdir(), 'credkit-floor-plans-'));
+  for (const cloud of opts.clouds) {
     const binary = binaries.get(`credkit-${cloud}`);
-    if (!binary) continue;
     const scenario = scenarios[cloud];
-    const modes: Array<[string, (index: number) => Promise<ScenarioRun>]> = [
+    if (!binary || !scenario) continue;
+    const kinds: Array<[string, Pick]> = [
       ['node identity', async () => scenario.node],
       // A distinct service account per exec: nothing the runtime caches between execs helps.
       ['service account', (index) => scenario.serviceAccount(index)],
     ];
-    for (const [mode, pick] of modes) {
-      const picked = new Map<number, ScenarioRun>();
-      const exec = async (index: number) => {
-        const chosen = await pick(index);
-        picked.set(index, chosen);
-        return { command: [binary.file, ...chosen.args], ...chosen.run };
+    for (const [mode, pick] of kinds) {
+      log(`[${backend}] ${binary.name}, ${mode}`);
+      const binarySide: Side = {
+        name: binary.name,
+        judged: true,
+        run: async (index) => {
+          const chosen = await pick(index);
+          return { run: { command: [binary.file, ...chosen.args], ...chosen.run }, expected: chosen.expected };
+        },
       };
-      const [calls, connects] = [scenario.calls(), scenario.world.proxy.connects.length];
-      const series = await sequential(
-        opts.runs,
-        warmup,
-        exec,
-        checkAnswer(scenario, (index) => picked.get(index)?.expected),
-      );
-      const execs = opts.runs + warmup;
-      // Counted before the resource runs below, which make calls of their own.
-      const roundTrips = (scenario.calls() - calls) / execs;
-      const tunnels = (scenario.world.proxy.connects.length - connects) / execs;
-      const usage = await resourceUsage(await exec(0));
-      rows.push({ backend, binary: binary.name, mode, series, usage, roundTrips, connects: tunnels });
+      const floorSide = await floorFor(networkFloor, binary, scenario, pick, plans, mode, opts.runs + WARMUP);
+      if (!floorSide) continue;
+      const [bin, floor] = await interleaved([binarySide, floorSide], scenario, opts.runs);
+      rows.push({ backend, mode, binary: bin, floor });
     }
   }
   return rows;
 }
 
-/** Does lazy loading survive bundling? The same binary with and without the adapter's import() calls. */
-async function measureLazy(
-  binaries: Map<string, BenchBinary>,
+/** The network floor side for one binary and request kind, its plan recorded from a real exec. */
+async function floorFor(
+  networkFloor: BenchBinary | undefined,
+  binary: BenchBinary,
   scenario: CloudScenario,
-  runs: number,
-): Promise<ExecRow[]> {
-  const rows: ExecRow[] = [];
-  const env = kubeletEnv(scenario.world);
-  for (const name of ['credkit-ecr', 'credkit-ecr-eager']) {
-    const binary = binaries.get(name);
-    if (!binary) continue;
-    const run = { command: [binary.file], image: OTHER_IMAGE, inheritedEnv: env };
-    const series = await sequential(
-      runs,
-      2,
-      async () => run,
-      checkAnswer(undefined, () => undefined),
-    );
-    rows.push({
-      backend: 'bun',
-      binary: name,
-      mode: 'image not ours',
-      series,
-      usage: await resourceUsage(run),
-      roundTrips: 0,
-      connects: 0,
-    });
-    const saRun = async (i: number) => {
-      const chosen = await scenario.serviceAccount(i);
-      return { command: [binary.file, ...chosen.args], ...chosen.run };
-    };
-    const sa = await sequential(
-      runs,
-      2,
-      saRun,
-      checkAnswer(undefined, () => undefined),
-    );
-    rows.push({
-      backend: 'bun',
-      binary: name,
-      mode: 'service account',
-      series: sa,
-      usage: await resourceUsage(await saRun(0)),
-      roundTrips: 0,
-      connects: 0,
-    });
-  }
-  return rows;
+  pick: Pick,
+  plans: string,
+  mode: string,
+  recordingIndex: number,
+): Promise<Side | undefined> {
+  if (!networkFloor) return undefined;
+  const plan = await recordPlan(binary, scenario, await pick(recordingIndex), plans, mode);
+  return {
+    name: 'network floor',
+    judged: false,
+    run: async (index) => {
+      const chosen = await pick(index);
+      return { run: { command: [networkFloor.file, plan], ...chosen.run } };
+    },
+  };
 }
 
+/** All `count` execs at once, as when a node boots and the kubelet pulls every pod's images together. */
 async function storm(
+  name: string,
+  command: (chosen: ScenarioRun) => string[],
+  scenario: CloudScenario,
+  count: number,
+  judged: boolean,
+): Promise<Omit<StormRow, 'backend'>> {
+  const chosen = await Promise.all(Array.from({ length: count }, (_, i) => scenario.serviceAccount(i)));
+  const started = performance.now();
+  const execs = await Promise.all(chosen.map((pick) => measured({ command: command(pick), ...pick.run })));
+  const wallMs = performance.now() - started;
+  const series = emptySeries();
+  let crossTalk = 0;
+  for (const [i, exec] of execs.entries()) {
+    const verdict = judge(exec.result, judged ? scenario : undefined, chosen[i]?.expected);
+    if (verdict.crossTalk) crossTalk++;
+    record(series, exec, verdict.failure);
+  }
+  const cpuTotalMs = execs.reduce((sum, exec) => sum + (Number.isNaN(exec.usage.cpuMs) ? 0 : exec.usage.cpuMs), 0);
+  return { binary: name, count, series, wallMs, cpuTotalMs, crossTalk };
+}
+
+async function storms(
   backend: Backend,
   binaries: Map<string, BenchBinary>,
-  scenarios: Record<Cloud, CloudScenario>,
-  count: number,
-) {
-  const results: BenchReport['storms'] = [];
-  for (const cloud of CLOUDS) {
+  scenarios: Partial<Record<Cloud, CloudScenario>>,
+  opts: Options,
+  log: (line: string) => void,
+): Promise<StormRow[]> {
+  const rows: StormRow[] = [];
+  const networkFloor = binaries.get('network-floor');
+  const plans = mkdtempSync(join(tmpdir(), 'credkit-storm-plans-'));
+  for (const cloud of opts.clouds) {
     const binary = binaries.get(`credkit-${cloud}`);
-    if (!binary) continue;
     const scenario = scenarios[cloud];
-    const runs = await Promise.all(Array.from({ length: count }, (_, i) => scenario.serviceAccount(i)));
-    const series = await concurrent(
-      count,
-      async (i) => ({ command: [binary.file, ...(runs[i] as ScenarioRun).args], ...(runs[i] as ScenarioRun).run }),
-      checkAnswer(scenario, (i) => runs[i]?.expected),
+    if (!binary || !scenario) continue;
+    log(`[${backend}] storm of ${opts.storm}: ${binary.name}`);
+    rows.push({ backend, ...(await storm(binary.name, (c) => [binary.file, ...c.args], scenario, opts.storm, true)) });
+    if (!networkFloor) continue;
+    const plan = await recordPlan(binary, scenario, await scenario.serviceAccount(opts.storm), plans, 'storm');
+    log(`[${backend}] storm of ${opts.storm}: its network floor`);
+    const floor = await storm(
+      `${binary.name} network floor`,
+      () => [networkFloor.file, plan],
+      scenario,
+      opts.storm,
+      false,
     );
-    results.push({ backend, binary: binary.name, count, series });
+    rows.push({ backend, ...floor });
   }
-  return results;
+  return rows;
 }
 
 async function main(): Promise<void> {
   const opts = options();
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const report: BenchReport = { runs: opts.runs, execs: [], lazy: [], storms: [], sizes: [] };
+  prepareRusage();
+  const started = Date.now();
+  const report: BenchReport = { runs: opts.runs, warmup: WARMUP, pairs: [], storms: [], sizes: [] };
   const worlds: FakeWorld[] = [];
   try {
-    const identities = Math.max(opts.storm, opts.runs + 2);
-    const scenarios = {} as Record<Cloud, CloudScenario>;
-    for (const cloud of CLOUDS) {
+    // Identities 0..runs+2 for the rows, one more for each recording; the storm uses 0..storm.
+    const identities = Math.max(opts.storm, opts.runs + WARMUP) + 1;
+    const scenarios: Partial<Record<Cloud, CloudScenario>> = {};
+    for (const cloud of opts.clouds) {
       const world = await startFakeWorld();
       worlds.push(world);
       scenarios[cloud] = await SCENARIOS[cloud](world, identities);
@@ -222,21 +326,15 @@ async function main(): Promise<void> {
     for (const backend of opts.backends) {
       log(`[${backend}] building what is stale`);
       const binaries = await prepareBinaries(backend, log);
-      log(`[${backend}] sizes`);
       for (const binary of binaries.values())
         report.sizes.push({ backend, binary: binary.name, ...fileSizes(binary.file) });
-      log(`[${backend}] sequential execs (${opts.runs} per row)`);
-      report.execs.push(...(await measureBackend(backend, binaries, scenarios, opts)));
-      if (backend === 'bun') {
-        log('[bun] lazy loading');
-        report.lazy.push(...(await measureLazy(binaries, scenarios.ecr, opts.runs)));
-      }
-      log(`[${backend}] storm of ${opts.storm}`);
-      report.storms.push(...(await storm(backend, binaries, scenarios, opts.storm)));
+      report.pairs.push(...(await measurePairs(backend, binaries, scenarios, opts, log)));
+      report.storms.push(...(await storms(backend, binaries, scenarios, opts, log)));
     }
   } finally {
     await Promise.all(worlds.map((world) => world.close()));
   }
+  report.durationS = (Date.now() - started) / 1000;
   const markdown = renderReport(report);
   process.stdout.write(`${markdown}\n`);
   if (opts.write) writeResults(markdown);

@@ -20,6 +20,10 @@ export interface FakeRequest {
    * Set it before returning so counts and faults apply; `fakeServer.label` can set it up front.
    */
   endpoint?: string;
+  /** performance.now() when the request arrived: orders requests across servers. */
+  receivedAt?: number;
+  /** The status the fake answered with (set once the answer is written). */
+  status?: number;
 }
 
 export interface FakeResponse {
@@ -76,7 +80,9 @@ export async function startFakeServer(options: FakeServerOptions): Promise<FakeS
   const label = options.label ?? ((req: FakeRequest) => `${req.method} ${req.url.pathname}`);
 
   const listener = async (incoming: IncomingMessage, outgoing: ServerResponse) => {
+    const receivedAt = performance.now();
     const req = await readRequest(incoming);
+    req.receivedAt = receivedAt;
     req.endpoint = label(req);
     requests.push(req);
     const fault = faults.get(req.endpoint)?.shift();
@@ -87,6 +93,7 @@ export async function startFakeServer(options: FakeServerOptions): Promise<FakeS
     } catch (error) {
       res = { status: 500, body: { error: 'fake handler failed', detail: (error as Error).message } };
     }
+    req.status = res.status ?? 200;
     if (!outgoing.destroyed) writeResponse(outgoing, res);
   };
 
