@@ -48,10 +48,15 @@ export function kubeletEnv(world: FakeWorld): Record<string, string> {
   return { PATH: '/usr/bin:/bin', HOME: mkdtempSync(join(tmpdir(), 'credkit-home-')), ...world.env };
 }
 
-export async function ecrScenario(world: FakeWorld, identities: number): Promise<CloudScenario> {
+/** `sessionSeconds`: the STS session the fake grants (default STS's 3600), which bounds the ECR token. */
+export async function ecrScenario(
+  world: FakeWorld,
+  identities: number,
+  options: { sessionSeconds?: number } = {},
+): Promise<CloudScenario> {
   const role = (index: number) => `arn:aws:iam::123456789012:role/puller-${index}`;
   const roles = Object.fromEntries(Array.from({ length: identities }, (_, i) => [role(i), { subjects: [subject(i)] }]));
-  const aws = await startFakeAws(world, { roles });
+  const aws = await startFakeAws(world, { roles, ...options });
   const image = `${aws.registryHost()}/team/app:1`;
   const inheritedEnv = kubeletEnv(world);
   return {

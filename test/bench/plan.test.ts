@@ -5,7 +5,10 @@ import type { FakeRequest, FakeServer } from '../../core/testing/index.ts';
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW0ifQ.c2lnbmF0dXJl';
 const ROLE = 'arn:aws:iam::123456789012:role/puller-7';
 
-function request(fields: Partial<Omit<FakeRequest, 'url'>> & { url: string }): { request: FakeRequest; secure: boolean } {
+function request(fields: Partial<Omit<FakeRequest, 'url'>> & { url: string }): {
+  request: FakeRequest;
+  secure: boolean;
+} {
   const url = new URL(fields.url);
   return {
     secure: url.protocol === 'https:',
