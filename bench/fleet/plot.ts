@@ -12,7 +12,7 @@ export interface Bar {
 }
 
 const COLOURS: Record<Bar['kind'], string> = { upstream: '#b0b0b0', credkit: '#2f6fb0', setting: '#7fb2e5' };
-const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function barChart(title: string, unit: string, bars: Bar[]): string {
   const labelWidth = 300;
@@ -29,7 +29,7 @@ export function barChart(title: string, unit: string, bars: Bar[]): string {
     previous = bar.group;
     const width = Math.max(1, (bar.value / max) * plotWidth);
     rows.push(
-      `<text x="${labelWidth - 8}" y="${y + 15}" text-anchor="end">${escape(`${bar.group}: ${bar.label}`)}</text>`,
+      `<text x="${labelWidth - 8}" y="${y + 15}" text-anchor="end">${escapeXml(`${bar.group}: ${bar.label}`)}</text>`,
       `<rect x="${labelWidth}" y="${y + 3}" width="${width.toFixed(1)}" height="${rowHeight - 6}" fill="${COLOURS[bar.kind]}"/>`,
       `<text x="${(labelWidth + width + 6).toFixed(1)}" y="${y + 15}">${bar.value.toFixed(1)}</text>`,
     );
@@ -43,8 +43,8 @@ export function barChart(title: string, unit: string, bars: Bar[]): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + plotWidth + 80}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="10" y="20" font-size="14" font-weight="bold">${escape(title)}</text>`,
-    `<text x="10" y="36" fill="#555">${escape(unit)}</text>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
+    `<text x="10" y="36" fill="#555">${escapeXml(unit)}</text>`,
     ...rows,
     ...legend,
     '</svg>',
