@@ -2,7 +2,16 @@
  * credkit: the kit for kubelet image credential providers. Public surface only.
  * @packageDocumentation
  */
-export { COMMON_FLAGS, type CommonFlags, helpText, type ParsedArgs, parseProviderArgs } from './args.ts';
+export {
+  COMMON_FLAGS,
+  type CommandLine,
+  type CommonFlags,
+  flagSpecsOf,
+  helpText,
+  MAX_TIMEOUT_MS,
+  type ParsedArgs,
+  parseProviderArgs,
+} from './args.ts';
 export { type CacheHintInput, cacheSeconds, DEFAULT_SAFETY_MARGIN_SECONDS, MIN_CACHE_SECONDS } from './cache.ts';
 export { formatGoDuration, formatSeconds, isGoDuration, parseDurationMs, parseGoDuration } from './duration.ts';
 export { CredkitError, ERROR_KINDS, type ErrorKind, isCredkitError, oneLine, toCredkitError } from './errors.ts';
@@ -40,6 +49,7 @@ export {
   urlsMatch,
 } from './image.ts';
 export { createLogger, type LogFields, type LogFormat, type Logger, type LoggerOptions } from './log.ts';
+export { LOG_FLAG_FAMILIES, LOG_FLAG_SETS, type LogFlagFamily, type LogSettings, logSettings } from './log-flags.ts';
 export * from './protocol.ts';
 export {
   type Context,
@@ -52,6 +62,7 @@ export {
   isProvider,
   type Provider,
   type ProviderDefinition,
+  type RequestScope,
   type TokenAttributes,
   tokenAttributesOf,
 } from './provider.ts';

@@ -26,9 +26,15 @@ export interface LoggerOptions {
   write?: (line: string) => void;
   redactor?: Redactor;
   now?: () => Date;
+  /** klog's -skip_headers: false drops the `Lmmdd hh:mm:ss.uuuuuu pid name]` prefix of text lines. */
+  headers?: boolean;
+  /** klog's -stderrthreshold: lines of a lower severity (0 info, 1 warning, 2 error, 3 fatal) are dropped. */
+  stderrThreshold?: number;
 }
 
 type Severity = 'I' | 'W' | 'E';
+/** klog's severity numbers, the scale -stderrthreshold is given in. */
+const SEVERITY_RANK: Record<Severity, number> = { I: 0, W: 1, E: 2 };
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const verbosity = options.verbosity ?? 0;
@@ -37,12 +43,15 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const write = options.write ?? ((line: string) => process.stderr.write(line));
   const now = options.now ?? (() => new Date());
   const name = options.name ?? 'credkit';
+  const headers = options.headers ?? true;
+  const threshold = options.stderrThreshold ?? 0;
 
   const emit = (severity: Severity, level: number, message: string, fields: LogFields = {}) => {
+    if (SEVERITY_RANK[severity] < threshold) return;
     const line =
       format === 'json'
         ? jsonLine(severity, level, message, fields, now())
-        : textLine(severity, name, message, fields, now());
+        : textLine(severity, headers ? name : undefined, message, fields, now());
     write(`${redactor.redact(line)}\n`);
   };
 
@@ -60,8 +69,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   };
 }
 
-/** klog's text header: `Lmmdd hh:mm:ss.uuuuuu pid name] msg key="value"`. */
-function textLine(severity: Severity, name: string, message: string, fields: LogFields, at: Date) {
+/** klog's text header: `Lmmdd hh:mm:ss.uuuuuu pid name] msg key="value"`; no name: no header. */
+function textLine(severity: Severity, name: string | undefined, message: string, fields: LogFields, at: Date) {
   const pad = (n: number, width = 2) => String(n).padStart(width, '0');
   const stamp =
     `${pad(at.getUTCMonth() + 1)}${pad(at.getUTCDate())} ` +
@@ -70,7 +79,8 @@ function textLine(severity: Severity, name: string, message: string, fields: Log
   const pairs = Object.entries(fields)
     .filter(([, value]) => value !== undefined)
     .map(([key, value]) => `${key}=${JSON.stringify(value)}`);
-  return [`${severity}${stamp} ${process.pid} ${name}] ${message}`, ...pairs].join(' ');
+  const header = name === undefined ? '' : `${severity}${stamp} ${process.pid} ${name}] `;
+  return [`${header}${message}`, ...pairs].join(' ');
 }
 
 /** klog's JSON shape (`ts` in seconds, `v` verbosity; errors carry `err`). */

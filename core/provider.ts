@@ -3,33 +3,27 @@
  * identity, valid until when"; the core does everything the kubelet is strict about (parsing,
  * token checks, cache hints, the exact response bytes, exit codes).
  */
+import { flagSpecsOf } from './args.ts';
 import type { Env } from './env.ts';
+import type { FlagSpecs, FlagValues } from './flag-spec.ts';
 import type { Http } from './http.ts';
 import type { ImageRef } from './image.ts';
 import type { Logger } from './log.ts';
+import { LOG_FLAG_FAMILIES, type LogFlagFamily } from './log-flags.ts';
 import type { CacheKeyType, CredentialProviderRequest, ServiceAccountCacheType } from './protocol.ts';
 import type { ServiceAccountClaims, ServiceAccountIdentity } from './token.ts';
 
 export type { Env } from './env.ts';
-
-/** A provider-specific command-line flag (parsed with node:util parseArgs). */
-export interface FlagSpec {
-  type: 'string' | 'boolean';
-  description: string;
-  multiple?: boolean;
-  short?: string;
-  default?: string | boolean;
-}
-export type FlagSpecs = Record<string, FlagSpec>;
-export type FlagValues<F extends FlagSpecs> = {
-  [K in keyof F]?: F[K]['type'] extends 'boolean' ? boolean : F[K]['multiple'] extends true ? string[] : string;
-};
+export type { FlagSpec, FlagSpecs, FlagValues } from './flag-spec.ts';
 
 /** What the provider gets for one exec. */
 export interface Context<F extends FlagSpecs = FlagSpecs> {
   request: CredentialProviderRequest;
   image: ImageRef;
-  /** Present only when the kubelet sent a token (v1, tokenAttributes configured). */
+  /**
+   * Present only when the kubelet sent a token (v1, tokenAttributes configured) and the provider
+   * exchanges it for this request (`exchangesToken`); the core has then checked it.
+   */
   serviceAccount?: {
     token: string;
     claims: ServiceAccountClaims;
@@ -71,6 +65,12 @@ export interface Credential {
   passThrough?: boolean;
 }
 
+/** What a provider can see of a request before anything is fetched: the pre-flight's inputs. */
+export type RequestScope<F extends FlagSpecs = FlagSpecs> = Pick<
+  Context<F>,
+  'request' | 'image' | 'flags' | 'positionals' | 'env'
+>;
+
 /** What the kubelet config must say for this provider; `credkit config` reads it. */
 export interface TokenAttributes {
   /** The audience the cloud demands of the pod's token (serviceAccountTokenAudience). */
@@ -100,6 +100,14 @@ export interface ProviderDefinition<F extends FlagSpecs = FlagSpecs> {
    */
   audience?: string | ((ctx: Pick<Context<F>, 'flags' | 'env'>) => string | undefined);
   annotations?: { required?: string[]; optional?: string[] };
+  /**
+   * Whether this request's service account token is going to be exchanged. Only then is it checked
+   * before any network call (audience, expiry, subject) and handed over as `ctx.serviceAccount`;
+   * otherwise the answer comes from the node's identity and a token of any audience, shape or
+   * expiry is ignored, as upstream providers fall back to the node (research/dropin-gaps.md §2).
+   * Default: every request, when an audience is declared.
+   */
+  exchangesToken?(scope: RequestScope<F>): boolean;
   /** kubelet tokenAttributes.cacheType; default ServiceAccount (exchanged credentials). */
   cacheType?: ServiceAccountCacheType;
   /** Whether a pod without a service account should get no credentials (default false). */
@@ -110,8 +118,14 @@ export interface ProviderDefinition<F extends FlagSpecs = FlagSpecs> {
   cacheKeyType?: CacheKeyType;
   /** Seconds kept between cache expiry and credential expiry (default 300). */
   safetyMarginSeconds?: number;
-  /** Provider-specific flags; the core adds --v, --log-format, --timeout, --help, --version. */
+  /** Provider-specific flags; the core adds --log-format, --timeout, --help, --version and the logging flags. */
   flags?: F;
+  /**
+   * The logging flags the binary takes, as the upstream it replaces registers them (log-flags.ts):
+   * `klog` (klog.InitFlags), `component-base` (component-base logs.AddFlags), `cobra` (`-v` is
+   * --version), or `credkit` (default: --v, --logtostderr, --alsologtostderr).
+   */
+  logFlags?: LogFlagFamily;
   /** Whether positional arguments are allowed (and what they are, for --help). */
   positionals?: string;
   /** Extra lines for --help (env vars, annotations). */
@@ -133,7 +147,23 @@ export function defineProvider<F extends FlagSpecs = FlagSpecs>(definition: Prov
   const required = definition.annotations?.required ?? [];
   const both = required.filter((key) => definition.annotations?.optional?.includes(key));
   if (both.length > 0) throw new Error(`annotation keys cannot be both required and optional: ${both.join(', ')}`);
+  checkFlags(definition);
   return { ...definition, kind: 'credkit.provider' };
+}
+
+/** The provider's own flags may not shadow the core's or its logging family's (names or shorthands). */
+function checkFlags<F extends FlagSpecs>(definition: ProviderDefinition<F>): void {
+  if (definition.logFlags !== undefined && !LOG_FLAG_FAMILIES.includes(definition.logFlags)) {
+    throw new Error(
+      `logFlags must be one of ${LOG_FLAG_FAMILIES.join(', ')}, got ${JSON.stringify(definition.logFlags)}`,
+    );
+  }
+  const core = Object.entries(flagSpecsOf({ ...(definition.logFlags ? { logFlags: definition.logFlags } : {}) }));
+  const shorts = new Set(core.map(([, spec]) => spec.short).filter(Boolean));
+  for (const [name, spec] of Object.entries(definition.flags ?? {})) {
+    if (core.some(([taken]) => taken === name)) throw new Error(`flag --${name} belongs to the core`);
+    if (spec.short && shorts.has(spec.short)) throw new Error(`flag -${spec.short} belongs to the core`);
+  }
 }
 
 export function isProvider(value: unknown): value is Provider {

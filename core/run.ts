@@ -19,7 +19,7 @@ import {
   credentialProviderRequestSchema,
   encodeResponse,
 } from './protocol.ts';
-import type { Context, Credential, Env, FlagSpecs, Provider } from './provider.ts';
+import type { Context, Credential, Env, FlagSpecs, Provider, RequestScope } from './provider.ts';
 import { tokenAttributesOf } from './provider.ts';
 import { Redactor } from './redact.ts';
 import { createDeadline } from './retry.ts';
@@ -49,12 +49,15 @@ export async function runProvider<F extends FlagSpecs>(provider: Provider<F>, io
     const args = parseProviderArgs(provider, io.argv);
     log = createLogger({
       name: provider.name,
-      verbosity: args.common.verbosity,
+      verbosity: args.common.log.verbosity,
       format: args.common.logFormat,
+      headers: args.common.log.headers,
+      stderrThreshold: args.common.log.stderrThreshold,
       write: io.stderr,
       redactor,
       now: () => new Date(now()),
     });
+    for (const note of args.common.log.notes) log.v(1).info(note);
     if (args.common.help) return (io.stdout(helpText(provider)), 0);
     if (args.common.version) return (io.stdout(`${provider.name} ${provider.version ?? '0.0.0'}\n`), 0);
 
@@ -96,10 +99,7 @@ async function answer<F extends FlagSpecs>(
 
   const attributes = tokenAttributesOf(provider, scope);
   const audience = args.common.tokenAudience ?? attributes?.audience;
-  const serviceAccount = audience ? checkToken(provider, request, audience, run) : undefined;
-  if (!audience && request.serviceAccountToken) {
-    run.log.warn('a service account token was sent but this provider takes none; ignoring it');
-  }
+  const serviceAccount = tokenToExchange(provider, { request, image, ...scope }, audience, run);
 
   const deadline = createDeadline(args.common.timeoutMs, run.now);
   try {
@@ -175,6 +175,26 @@ function servesImage<F extends FlagSpecs>(
 ): boolean {
   if (provider.servesImage) return provider.servesImage(image, scope);
   return provider.matchImages.some((glob) => urlsMatch(glob, image.name));
+}
+
+/**
+ * The pod's token, checked before any network call, when this request is going to exchange it.
+ * When the node's identity answers instead, the token is never used, so it is not judged either:
+ * one audience for every pod must not break the pulls that never needed it.
+ */
+function tokenToExchange<F extends FlagSpecs>(
+  provider: Provider<F>,
+  scope: RequestScope<F>,
+  audience: string | undefined,
+  run: RunEnv,
+): Context['serviceAccount'] {
+  const exchanges = audience !== undefined && (provider.exchangesToken?.(scope) ?? true);
+  if (exchanges) return checkToken(provider, scope.request, audience, run);
+  if (scope.request.serviceAccountToken) {
+    const why = audience ? 'the node identity answers this request' : 'this provider takes no token';
+    run.log.v(2).info(`service account token not used: ${why}`, { image: scope.request.image });
+  }
+  return undefined;
 }
 
 function checkToken<F extends FlagSpecs>(

@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_KINDS } from '../../core/errors.ts';
 import { runLikeKubelet } from '../../core/kubelet.ts';
-import { MAX_REQUEST_BYTES } from '../../core/run.ts';
+import { encodeRequest } from '../../core/protocol.ts';
+import { defineProvider } from '../../core/provider.ts';
+import { MAX_REQUEST_BYTES, runProvider } from '../../core/run.ts';
 import { type FakeIssuer, startFakeIssuer } from '../../core/testing/issuer.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/provider.ts', import.meta.url));
@@ -173,5 +175,94 @@ describe('every failure class: exit ≠ 0, one clear line, empty stdout, no secr
         if (secret) expect(result.stderr).not.toContain(secret);
       }
     }
+  });
+});
+
+describe('the token is judged only on the path that exchanges it', () => {
+  const ROLE = 'fixture.test/role';
+  let calls: { serviceAccount: boolean }[] = [];
+  // Exchanges the pod's token only for service accounts that name a role; the node answers the rest.
+  const provider = defineProvider({
+    name: 'exchanger',
+    matchImages: ['*.fixture.test'],
+    audience: 'fixture-audience',
+    annotations: { optional: [ROLE] },
+    exchangesToken: ({ request }) => request.serviceAccountAnnotations?.[ROLE] !== undefined,
+    async getCredentials(ctx) {
+      calls.push({ serviceAccount: ctx.serviceAccount !== undefined });
+      return { username: ctx.serviceAccount?.identity.subject ?? 'node', password: 'p' };
+    },
+  });
+  const everyRequest = defineProvider({ ...provider, name: 'every-request', exchangesToken: undefined });
+  const noAudience = defineProvider({ ...provider, name: 'no-audience', audience: undefined });
+
+  async function exec(chosen: typeof provider, token: string, annotations: Record<string, string>, v = 0) {
+    calls = [];
+    let stdout = '';
+    let stderr = '';
+    const request = encodeRequest({
+      apiVersion: 'credentialprovider.kubelet.k8s.io/v1',
+      image: IMAGE,
+      serviceAccountToken: token,
+      serviceAccountAnnotations: annotations,
+    });
+    const code = await runProvider(chosen, {
+      argv: [`--v=${v}`],
+      env: {},
+      stdin: (async function* () {
+        yield request;
+      })(),
+      stdout: (text) => {
+        stdout += text;
+      },
+      stderr: (text) => {
+        stderr += text;
+      },
+    });
+    const username = stdout ? JSON.parse(stdout).auth?.['registry.fixture.test']?.username : undefined;
+    return { code, username, stderr, calls };
+  }
+
+  const tokens = {
+    'another audience': () => issuer.mint({ audience: 'api://AKSIdentityBinding' }),
+    expired: () => issuer.mint({ audience: 'fixture-audience', expiresInSeconds: -3600 }),
+    'not a JWT': async () => 'not-a-jwt-at-all',
+    'not a service account': () => issuer.mint({ audience: 'fixture-audience', claims: { sub: 'system:node:n1' } }),
+  };
+
+  it.each(Object.entries(tokens))('node path, token %s: ignored, the node answers', async (_, mint) => {
+    const result = await exec(provider, await mint(), {});
+    expect(result).toMatchObject({ code: 0, username: 'node', stderr: '', calls: [{ serviceAccount: false }] });
+    const verbose = await exec(provider, await mint(), {}, 2);
+    expect(verbose.stderr).toMatch(/service account token not used: the node identity answers this request/);
+  });
+
+  it.each(Object.entries(tokens))(
+    'exchange path, token %s: refused before the provider runs (no network call)',
+    async (_, mint) => {
+      const result = await exec(provider, await mint(), { [ROLE]: 'reader' });
+      expect(result.code).toBe(ERROR_KINDS.token);
+      expect(result.calls).toEqual([]);
+      expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+    },
+  );
+
+  it('exchange path, good token: the provider gets the checked service account', async () => {
+    const token = await issuer.mint({ audience: 'fixture-audience', namespace: 'team', serviceAccount: 'puller' });
+    const result = await exec(provider, token, { [ROLE]: 'reader' });
+    expect(result).toMatchObject({ code: 0, username: 'system:serviceaccount:team:puller' });
+    expect(result.calls).toEqual([{ serviceAccount: true }]);
+  });
+
+  it('no declaration: every request exchanges, so a token of another audience is refused', async () => {
+    const result = await exec(everyRequest, await tokens['another audience'](), {});
+    expect(result.code).toBe(ERROR_KINDS.token);
+    expect(result.calls).toEqual([]);
+  });
+
+  it('no audience: the token is never used, whatever it is', async () => {
+    const result = await exec(noAudience, 'not-a-jwt-at-all', { [ROLE]: 'reader' }, 2);
+    expect(result).toMatchObject({ code: 0, username: 'node', calls: [{ serviceAccount: false }] });
+    expect(result.stderr).toMatch(/service account token not used: this provider takes no token/);
   });
 });
