@@ -43,11 +43,17 @@ export interface DescribedCall<T> {
   /** The answer's shape; the value returned is the schema's output. */
   schema: z.ZodMiniType<T>;
   /** Turns the body into what the schema reads (default JSON.parse): XML, plain text, a header. */
-  parse?(text: string, headers: HttpResponse['headers']): unknown;
+  parse?(text: string, headers: HttpResponse['headers'], status: number): unknown;
   /** Statuses that carry the answer (default 200). */
   expect?: readonly number[];
   /** Checks the answer's headers before its body is trusted (e.g. Metadata-Flavor: Google). */
   check?(headers: HttpResponse['headers']): void;
+  /**
+   * Answers outside `expect` that ask to be tried again though their status does not say so: AWS
+   * throttles with 400 and an error code in the body (`ThrottlingException`, `Throttling`). Retried
+   * under the same rule as a 429.
+   */
+  retryable?(answer: HttpResponse): boolean;
   /** The error for a refusal: a status outside `expect` that is not retried (or still failing). */
   refused(refusal: Refusal): CredkitError;
   /**
@@ -123,7 +129,9 @@ async function attempt<T>(ctx: ExchangeContext, call: DescribedCall<T>): Promise
     signal: ctx.signal,
   });
   const expected = (call.expect ?? [200]).includes(response.status);
-  if (!expected && isRetryableStatus(response.status)) throw new RetryableAnswer(response);
+  if (!expected && (isRetryableStatus(response.status) || call.retryable?.(response))) {
+    throw new RetryableAnswer(response);
+  }
   return response;
 }
 
@@ -136,7 +144,7 @@ function refusal<T>(call: DescribedCall<T>, response: HttpResponse): CredkitErro
 function readAnswer<T>(call: DescribedCall<T>, host: string, response: HttpResponse): T {
   let value: unknown;
   try {
-    value = call.parse ? call.parse(response.text, response.headers) : JSON.parse(response.text);
+    value = call.parse ? call.parse(response.text, response.headers, response.status) : JSON.parse(response.text);
   } catch {
     throw new CredkitError(
       'unavailable',

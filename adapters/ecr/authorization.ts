@@ -1,17 +1,14 @@
 /**
  * ECR's GetAuthorizationToken, private or public (research/aws-ecr.md §1.6-1.7, wire shape §5.1-5.2),
- * and the decoding of its token into the registry's Basic credentials. No `registryIds` are sent:
- * the default registry's token opens every registry the principal may read (upstream #667).
+ * as a described call signed with whichever identity answers (pod or node), and the decoding of its
+ * token into the registry's Basic credentials. No `registryIds` are sent: the default registry's
+ * token opens every registry the principal may read (upstream #667).
  */
-import type { NodeHttpHandler } from '@smithy/node-http-handler';
-import { type Context, CredkitError } from '../../core/index.ts';
-import { type AwsCredentials, retrying, sdkFailure } from './aws.ts';
+import * as z from 'zod/mini';
+import { CredkitError, type Refusal } from '../../core/index.ts';
+import { type AwsContext, type AwsCredentials, awsErrorOf, awsExchange, describeRefusal, refusalKind } from './aws.ts';
+import { endpointSettings, resolveEndpoint } from './endpoints.ts';
 import type { EcrRegistry } from './registry.ts';
-
-export interface AuthorizationData {
-  authorizationToken?: string;
-  expiresAt?: Date;
-}
 
 export interface RegistryCredentials {
   username: string;
@@ -19,21 +16,51 @@ export interface RegistryCredentials {
   expiresAt?: Date;
 }
 
+/** The awsJson1_1 targets (X-Amz-Target) of the two services' GetAuthorizationToken. */
+const TARGETS = {
+  private: 'AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken',
+  public: 'SpencerFrontendService.GetAuthorizationToken',
+} as const;
+
+const authorizationData = z.object({
+  authorizationToken: z.optional(z.string()),
+  /** Epoch seconds as a JSON number (fractional), as awsJson timestamps are. */
+  expiresAt: z.optional(z.number()),
+});
+/** Private ECR answers a list (one entry per registry id asked for), ECR Public one object. */
+const privateAnswer = z.object({ authorizationData: z.optional(z.array(authorizationData)) });
+const publicAnswer = z.object({ authorizationData: z.optional(authorizationData) });
+
+/** Fixes for the refusals an operator can act on, by ECR error code. */
+const FIXES: Record<string, string> = {
+  AccessDeniedException:
+    'grant ecr:GetAuthorizationToken (ECR Public: also sts:GetServiceBearerToken) to this principal',
+  UnsupportedCommandException: 'ECR Public is served only from the aws partition (us-east-1)',
+};
+
 export async function getAuthorizationToken(
-  ctx: Pick<Context, 'log' | 'signal'>,
+  ctx: AwsContext,
   registry: EcrRegistry,
   credentials: AwsCredentials,
-  handler: NodeHttpHandler,
   principal: string,
 ): Promise<RegistryCredentials> {
-  const service = registry.kind === 'public' ? 'ECR Public' : 'ECR';
-  const what = `${service} GetAuthorizationToken in ${registry.region} for ${principal}`;
-  let data: AuthorizationData | undefined;
-  try {
-    data = await retrying(ctx, `${service} GetAuthorizationToken`, () => send(ctx, registry, credentials, handler));
-  } catch (error) {
-    throw describeEcrError(error, what);
-  }
+  const service = registry.kind === 'public' ? 'ecr-public' : 'ecr';
+  const endpoint = resolveEndpoint(service, registry.region, endpointSettings(ctx.env, service));
+  const what = `${registry.kind === 'public' ? 'ECR Public' : 'ECR'} GetAuthorizationToken in ${registry.region} for ${principal}`;
+  const call = {
+    what,
+    url: `${endpoint.url}/`,
+    method: 'POST' as const,
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': TARGETS[registry.kind] },
+    body: '{}',
+    sign: { service, region: endpoint.signingRegion, credentials },
+    refused: (refusal: Refusal) => refusedByEcr(what, refusal),
+  };
+  // Only the first authorizationData entry counts, as upstream.
+  const data =
+    registry.kind === 'public'
+      ? (await awsExchange(ctx, { ...call, schema: publicAnswer })).authorizationData
+      : (await awsExchange(ctx, { ...call, schema: privateAnswer })).authorizationData?.[0];
   if (!data) throw new CredkitError('unavailable', `${what}: authorization data was empty`);
   if (data.authorizationToken === undefined) {
     throw new CredkitError('unavailable', `${what}: authorization token in response was nil`);
@@ -41,39 +68,15 @@ export async function getAuthorizationToken(
   ctx.log.redactor.add(data.authorizationToken);
   const { username, password } = decodeAuthorizationToken(data.authorizationToken);
   ctx.log.redactor.add(password);
-  return { username, password, ...(data.expiresAt ? { expiresAt: data.expiresAt } : {}) };
+  const expiresAt = data.expiresAt !== undefined ? new Date(data.expiresAt * 1000) : undefined;
+  return { username, password, ...(expiresAt ? { expiresAt } : {}) };
 }
 
-/** One GetAuthorizationToken; only the first authorizationData entry counts, as upstream. */
-async function send(
-  ctx: Pick<Context, 'signal'>,
-  registry: EcrRegistry,
-  credentials: AwsCredentials,
-  handler: NodeHttpHandler,
-): Promise<AuthorizationData | undefined> {
-  const config = { region: registry.region, credentials, requestHandler: handler, maxAttempts: 1 };
-  if (registry.kind === 'public') {
-    const { ECRPUBLICClient, GetAuthorizationTokenCommand } = await import('@aws-sdk/client-ecr-public');
-    const output = await new ECRPUBLICClient(config).send(new GetAuthorizationTokenCommand({}), {
-      abortSignal: ctx.signal,
-    });
-    return output.authorizationData;
-  }
-  const { ECRClient, GetAuthorizationTokenCommand } = await import('@aws-sdk/client-ecr');
-  const output = await new ECRClient(config).send(new GetAuthorizationTokenCommand({}), { abortSignal: ctx.signal });
-  return output.authorizationData?.[0];
-}
-
-function describeEcrError(error: unknown, what: string): CredkitError {
-  const code = (error as Error | undefined)?.name;
-  const fixes: Record<string, string> = {
-    AccessDeniedException:
-      'grant ecr:GetAuthorizationToken (ECR Public: also sts:GetServiceBearerToken) to this principal',
-    UnsupportedCommandException: 'ECR Public is served only from the aws partition (us-east-1)',
-  };
-  const failure = sdkFailure(error, 'denied', what);
-  const fix = code ? fixes[code] : undefined;
-  return fix ? new CredkitError(failure.kind, `${failure.message}: ${fix}`, { cause: error }) : failure;
+function refusedByEcr(what: string, refusal: Refusal): CredkitError {
+  const code = awsErrorOf(refusal.text, refusal.headers)?.code;
+  const fix = code ? FIXES[code] : undefined;
+  const kind = refusalKind(refusal, 'denied');
+  return new CredkitError(kind, `${what}: ${describeRefusal(refusal)}${fix ? `: ${fix}` : ''}`);
 }
 
 const STD_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

@@ -1,12 +1,26 @@
 /**
- * The glue between the AWS SDK and the core: every SDK client sends through the core's proxy- and
- * CA-aware agent, makes one attempt per send (the core's retry loop owns backoff, within the exec's
- * deadline), and its errors are sorted into "try again" and "tell the operator".
+ * AWS's wire, on the core's exchange layer: a described call signed with AWS's own SigV4 signer
+ * (`@smithy/signature-v4`, the SDK's), AWS error bodies read as the SDKs read them (awsJson
+ * `__type`, awsQuery `<Error><Code>`), throttling recognised by its code (AWS answers it with 400),
+ * and the environment's AWS settings (attempts) applied. No SDK client is loaded for STS or ECR: the
+ * core's transport sends, the core's one retry rule retries.
  */
-import type { NodeHttpHandler } from '@smithy/node-http-handler';
-import { type Context, CredkitError, type ErrorKind, oneLine, withRetry } from '../../core/index.ts';
+import { parseXML } from '@aws-sdk/xml-builder';
+import { Sha256 } from '@smithy/core/checksum';
+import { SignatureV4 } from '@smithy/signature-v4';
+import {
+  type Context,
+  CredkitError,
+  type DescribedCall,
+  type ErrorKind,
+  type ExchangeContext,
+  exchange,
+  type HttpResponse,
+  isCredkitError,
+  type Refusal,
+} from '../../core/index.ts';
 
-/** Credentials as the SDK takes them; declared here so no SDK type import is needed. */
+/** Credentials as SigV4 and the SDK take them. */
 export interface AwsCredentials {
   accessKeyId: string;
   secretAccessKey: string;
@@ -14,62 +28,15 @@ export interface AwsCredentials {
   expiration?: Date;
 }
 
-/** Upstream gives every AWS call 30 s (`kubernetes/cloud-provider-aws#1374`); two tries fit in the kubelet's 60 s. */
-export const REQUEST_TIMEOUT_MS = 10_000;
-const CONNECT_TIMEOUT_MS = 5_000;
-/** Attempts per AWS call: three throttles and a success fit; backoff is capped by the deadline anyway. */
-export const ATTEMPTS = 5;
-
-/** A request handler on the core's agent; throws on timeouts instead of only warning (Smithy's default). */
-export async function requestHandler(ctx: Pick<Context, 'http'>): Promise<NodeHttpHandler> {
-  const { NodeHttpHandler } = await import('@smithy/node-http-handler');
-  return new NodeHttpHandler({
-    httpAgent: ctx.http.agent,
-    httpsAgent: ctx.http.agent,
-    connectionTimeout: CONNECT_TIMEOUT_MS,
-    requestTimeout: REQUEST_TIMEOUT_MS,
-    throwOnRequestTimeout: true,
-  });
+/** What an AWS call needs of the exec: the exchange context, the env, the clock, the attempts. */
+export interface AwsContext extends ExchangeContext {
+  env: Context['env'];
+  now(): number;
+  /** Attempts per call, including the first (AWS_MAX_ATTEMPTS, else the core's default). */
+  attempts?: number;
 }
 
-/** The regions whose STS calls went to sts.amazonaws.com before regional endpoints became the default. */
-const LEGACY_GLOBAL_STS_REGIONS = new Set([
-  'ap-northeast-1',
-  'ap-south-1',
-  'ap-southeast-1',
-  'ap-southeast-2',
-  'ca-central-1',
-  'eu-central-1',
-  'eu-north-1',
-  'eu-west-1',
-  'eu-west-2',
-  'eu-west-3',
-  'sa-east-1',
-  'us-east-1',
-  'us-east-2',
-  'us-west-1',
-  'us-west-2',
-]);
-
-/**
- * STS client settings. The JS SDK ignores AWS_STS_REGIONAL_ENDPOINTS (it is always regional, and its
- * `useGlobalEndpoint` switch makes AssumeRoleWithWebIdentity demand credentials). Nodes may set
- * `legacy` to keep sts.amazonaws.com, e.g. when only that name passes an egress proxy; so `legacy`
- * is honoured here as the SDKs that know it do: the global endpoint, signed for us-east-1, for the
- * regions that had it, unless an explicit endpoint or FIPS is configured.
- */
-export function stsClientConfig(env: Context['env'], region: string, handler: NodeHttpHandler) {
-  const legacy =
-    env.AWS_STS_REGIONAL_ENDPOINTS?.toLowerCase() === 'legacy' &&
-    LEGACY_GLOBAL_STS_REGIONS.has(region) &&
-    !env.AWS_ENDPOINT_URL_STS &&
-    !env.AWS_ENDPOINT_URL &&
-    env.AWS_USE_FIPS_ENDPOINT?.toLowerCase() !== 'true';
-  if (legacy) return { region: 'us-east-1', endpoint: 'https://sts.amazonaws.com', requestHandler: handler };
-  return { region, requestHandler: handler };
-}
-
-/** Error names AWS services use for "slow down" (awsJson `__type`, awsQuery `Code`). */
+/** Error codes AWS services use for "slow down" (awsJson `__type`, awsQuery `Code`). */
 const THROTTLING = new Set([
   'Throttling',
   'ThrottlingException',
@@ -80,95 +47,147 @@ const THROTTLING = new Set([
   'RequestLimitExceeded',
   'SlowDown',
   'PriorRequestNotComplete',
-  'EC2ThrottledException',
 ]);
-/** Failures on the way, not refusals: worth another attempt. */
-const TRANSIENT = new Set([
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'IDPCommunicationError',
-  'IDPCommunicationErrorException', // the JS SDK's class name for STS's IDPCommunicationError
-  'ServiceUnavailable',
-  'ServerException',
-  'InternalFailure',
-  'InternalError',
-]);
-const NETWORK_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
-]);
+/** Failures on AWS's side answered with a 4xx, worth another attempt like a 5xx. */
+const TRANSIENT = new Set(['IDPCommunicationError', 'RequestTimeout', 'RequestTimeoutException']);
 
-interface SdkErrorShape {
-  name?: string;
-  code?: string;
-  message?: string;
-  $metadata?: { httpStatusCode?: number };
-}
-
-export function errorCode(error: unknown): string {
-  const shape = (error ?? {}) as SdkErrorShape;
-  return shape.name && shape.name !== 'Error' ? shape.name : (shape.code ?? 'Error');
-}
-
-export function httpStatus(error: unknown): number | undefined {
-  return (error as SdkErrorShape | undefined)?.$metadata?.httpStatusCode;
-}
-
-/** Whether an SDK (or core HTTP) error is throttling, a 5xx, or a network failure. */
-export function isTransient(error: unknown): boolean {
-  if (error instanceof CredkitError) return error.kind === 'unavailable';
-  if ((error as Error | undefined)?.name === 'AbortError') return false;
-  const code = errorCode(error);
-  const status = httpStatus(error);
-  if (THROTTLING.has(code) || TRANSIENT.has(code)) return true;
-  if (status !== undefined && (status === 429 || status >= 500)) return true;
-  const errno = (error as NodeJS.ErrnoException | undefined)?.code;
-  return errno !== undefined && NETWORK_CODES.has(errno);
-}
-
-/** Runs one AWS call with the core's jittered retries; logs each retry at --v=2. */
-export function retrying<T>(ctx: Pick<Context, 'signal' | 'log'>, what: string, call: () => Promise<T>): Promise<T> {
-  return withRetry(call, {
-    signal: ctx.signal,
-    attempts: ATTEMPTS,
-    retryable: isTransient,
-    onRetry: (error, attempt, delayMs) =>
-      ctx.log.v(2).info(`${what} failed, retrying`, { attempt, error: errorCode(error), delayMs: Math.round(delayMs) }),
-  });
-}
-
-/** The cloud's own words, one line and bounded (they may be long HTML from a proxy). */
-export function cloudMessage(error: unknown): string {
-  const text = oneLine(String((error as SdkErrorShape | undefined)?.message ?? error));
-  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+export interface AwsError {
+  code: string;
+  message: string;
 }
 
 /**
- * `Code: message` for an SDK error. An answer with no AWS error in it (a proxy refusing CONNECT, a
- * load balancer's HTML page) reaches the SDK as "Unknown: Unknown"; say what it was instead.
+ * The error in an AWS answer, as the SDKs find it: the `x-amzn-errortype` header or the JSON
+ * `__type`/`code` (namespace and URI parts dropped), or the XML `<Error><Code>`; undefined when the
+ * body holds no AWS error (a proxy's or load balancer's page).
  */
-export function describeSdkError(error: unknown): string {
-  const code = errorCode(error);
-  const message = cloudMessage(error);
-  const status = httpStatus(error);
-  if ((code === 'Unknown' || code === 'UnknownError') && status !== undefined) {
-    return `HTTP ${status} without an AWS error in the body (did a proxy or load balancer answer?)`;
-  }
-  return message && message !== code ? `${code}: ${message}` : code;
+export function awsErrorOf(text: string, headers: HttpResponse['headers'] = {}): AwsError | undefined {
+  const header = headers['x-amzn-errortype'];
+  const json = readJsonError(text);
+  const xml = json ? undefined : readXmlError(text);
+  const raw = (typeof header === 'string' && header) || json?.code || xml?.code;
+  if (!raw) return undefined;
+  const code = raw.split(':')[0]!.split('#').pop()!;
+  return { code, message: json?.message ?? xml?.message ?? '' };
 }
 
-/** What an error the SDK raised means for the exec: deadline, still failing after retries, or `fallback`. */
-export function sdkFailure(error: unknown, fallback: ErrorKind, message: string): CredkitError {
-  if (error instanceof CredkitError && error.kind === 'deadline') return error;
-  if ((error as Error | undefined)?.name === 'AbortError') {
-    return new CredkitError('deadline', `${message}: the deadline passed`, { cause: error });
+function readJsonError(text: string): { code?: string; message?: string } | undefined {
+  try {
+    const body = JSON.parse(text) as Record<string, unknown>;
+    if (typeof body !== 'object' || body === null) return undefined;
+    const code = [body.__type, body.code, body.Code].find((v) => typeof v === 'string') as string | undefined;
+    const message = [body.message, body.Message].find((v) => typeof v === 'string') as string | undefined;
+    return { ...(code ? { code } : {}), ...(message ? { message } : {}) };
+  } catch {
+    return undefined;
   }
-  const kind = isTransient(error) ? 'unavailable' : fallback;
-  return new CredkitError(kind, `${message}: ${describeSdkError(error)}`, { cause: error });
+}
+
+/** awsQuery errors: `<ErrorResponse><Error><Code>…</Code><Message>…</Message></Error>`. */
+function readXmlError(text: string): AwsError | undefined {
+  if (!text.trimStart().startsWith('<')) return undefined;
+  try {
+    const error = (parseXML(text) as { ErrorResponse?: { Error?: { Code?: unknown; Message?: unknown } } })
+      .ErrorResponse?.Error;
+    if (typeof error?.Code !== 'string' || !error.Code) return undefined;
+    return { code: error.Code, message: typeof error.Message === 'string' ? error.Message : '' };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether an answer says "try again": throttling or a transient failure, whatever its status. */
+export function isRetryableAwsAnswer(answer: HttpResponse): boolean {
+  const code = awsErrorOf(answer.text, answer.headers)?.code;
+  return code !== undefined && (THROTTLING.has(code) || TRANSIENT.has(stripException(code)));
+}
+
+/** The JS SDK names STS's wire codes with an `Exception` suffix; tables key on the wire's code. */
+export function stripException(code: string): string {
+  return code.replace(/Exception$/, '');
+}
+
+/**
+ * `Code: message` of a refusal for an error line; an answer without an AWS error in it says what it
+ * probably was instead.
+ */
+export function describeRefusal(refusal: Refusal): string {
+  const error = awsErrorOf(refusal.text, refusal.headers);
+  if (!error) return `HTTP ${refusal.status} without an AWS error in the body (did a proxy or load balancer answer?)`;
+  return refusal.reason && refusal.reason !== error.code ? refusal.reason : error.code;
+}
+
+/** The kind of a refusal: still throttled or failing is `unavailable`, anything else `fallback`. */
+export function refusalKind(refusal: Refusal, fallback: ErrorKind): ErrorKind {
+  const answer = { status: refusal.status, headers: refusal.headers, text: refusal.text };
+  if (refusal.status === 429 || refusal.status === 408 || refusal.status >= 500) return 'unavailable';
+  return isRetryableAwsAnswer(answer) ? 'unavailable' : fallback;
+}
+
+/** The one-line reason `exchange` puts in `Refusal.reason`: `Code: message`. */
+function awsReason(text: string): string {
+  const error = awsErrorOf(text);
+  if (!error) return text;
+  return error.message ? `${error.code}: ${error.message}` : error.code;
+}
+
+export interface AwsCall<T> extends Omit<DescribedCall<T>, 'retryable' | 'reason' | 'attempts'> {
+  /** Signing name and region; omitted for unsigned calls (AssumeRoleWithWebIdentity). */
+  sign?: { service: string; region: string; credentials: AwsCredentials };
+}
+
+/**
+ * Sends an AWS call through the exchange layer. Transport failures and deadlines say which call
+ * they interrupted; refusals are worded by the call's own `refused`.
+ */
+export async function awsExchange<T>(ctx: AwsContext, call: AwsCall<T>): Promise<T> {
+  const { sign, ...described } = call;
+  const headers = sign ? await signedHeaders(ctx, call, sign) : (call.headers ?? {});
+  const refusals = new WeakSet<Error>();
+  try {
+    return await exchange(ctx, {
+      ...described,
+      headers,
+      retryable: isRetryableAwsAnswer,
+      reason: awsReason,
+      ...(ctx.attempts !== undefined ? { attempts: ctx.attempts } : {}),
+      refused: (refusal) => {
+        const error = call.refused(refusal);
+        refusals.add(error);
+        return error;
+      },
+    });
+  } catch (error) {
+    if (!isCredkitError(error) || refusals.has(error) || error.message.startsWith(call.what)) throw error;
+    throw new CredkitError(error.kind, `${call.what}: ${error.message}`, { cause: error });
+  }
+}
+
+/**
+ * SigV4 headers for the call, by the SDK's signer. `host` is signed but not sent: the transport
+ * sends the URL's own host (default port dropped), which is exactly `URL.host`.
+ */
+async function signedHeaders<T>(ctx: AwsContext, call: AwsCall<T>, sign: NonNullable<AwsCall<T>['sign']>) {
+  const url = new URL(call.url);
+  const signer = new SignatureV4({
+    service: sign.service,
+    region: sign.region,
+    credentials: sign.credentials,
+    sha256: Sha256,
+  });
+  const signed = await signer.sign(
+    {
+      method: call.method ?? 'GET',
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port ? { port: Number(url.port) } : {}),
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: { ...call.headers, host: url.host },
+      ...(call.body !== undefined ? { body: call.body } : {}),
+    },
+    { signingDate: new Date(ctx.now()) },
+  );
+  const { host: _host, ...headers } = signed.headers as Record<string, string>;
+  return headers;
 }

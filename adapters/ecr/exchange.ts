@@ -1,13 +1,27 @@
 /**
- * The pod's identity: its service account token, exchanged with STS AssumeRoleWithWebIdentity for
- * the role its annotation names (KEP-4412; research/aws-ecr.md §2.1, wire shape §5.3). STS, not the
- * node, verifies the token (signature against the cluster's OIDC provider, `aud`, `sub` in the
- * role's trust policy), so its refusals are the operator's to fix and name the role and subject.
+ * The pod-token leg: the pod's service account token, exchanged with STS AssumeRoleWithWebIdentity
+ * for the role its annotation names (KEP-4412; research/aws-ecr.md §2.1, wire shape §5.3); the
+ * session then signs GetAuthorizationToken (authorization.ts). STS, not the node, verifies the token
+ * (signature against the cluster's OIDC provider, `aud`, `sub` in the role's trust policy), so its
+ * refusals are the operator's to fix and name the role and subject.
+ *
+ * The call is unsigned (the token is the proof), awsQuery in, XML out, read with the SDK's own XML
+ * parser (`@aws-sdk/xml-builder`).
  */
-import type { NodeHttpHandler } from '@smithy/node-http-handler';
-import { type Context, CredkitError, type ErrorKind } from '../../core/index.ts';
-import { type AwsCredentials, describeSdkError, errorCode, retrying, sdkFailure, stsClientConfig } from './aws.ts';
+import { parseXML } from '@aws-sdk/xml-builder';
+import * as z from 'zod/mini';
+import { CredkitError, type ErrorKind, type Refusal } from '../../core/index.ts';
+import {
+  type AwsContext,
+  type AwsCredentials,
+  awsErrorOf,
+  awsExchange,
+  describeRefusal,
+  refusalKind,
+  stripException,
+} from './aws.ts';
 import { ROLE_SESSION_NAME } from './config.ts';
+import { endpointSettings, resolveEndpoint } from './endpoints.ts';
 
 export interface WebIdentity {
   roleArn: string;
@@ -19,48 +33,65 @@ export interface WebIdentity {
   region: string;
 }
 
-export async function assumeRoleWithWebIdentity(
-  ctx: Pick<Context, 'env' | 'log' | 'signal'>,
-  identity: WebIdentity,
-  handler: NodeHttpHandler,
-): Promise<AwsCredentials> {
-  const { STSClient, AssumeRoleWithWebIdentityCommand } = await import('@aws-sdk/client-sts');
-  // One attempt per send: retries are the core's, inside the exec's deadline.
-  const sts = new STSClient({ ...stsClientConfig(ctx.env, identity.region, handler), maxAttempts: 1 });
-  const command = new AssumeRoleWithWebIdentityCommand({
+const credentials = z.object({
+  AccessKeyId: z.string().check(z.minLength(1)),
+  SecretAccessKey: z.string().check(z.minLength(1)),
+  SessionToken: z.string().check(z.minLength(1)),
+  Expiration: z.optional(z.string()),
+});
+const answer = z.object({
+  AssumeRoleWithWebIdentityResponse: z.object({
+    AssumeRoleWithWebIdentityResult: z.object({ Credentials: credentials }),
+  }),
+});
+
+export async function assumeRoleWithWebIdentity(ctx: AwsContext, identity: WebIdentity): Promise<AwsCredentials> {
+  const endpoint = resolveEndpoint('sts', identity.region, endpointSettings(ctx.env, 'sts'));
+  const params = {
+    Action: 'AssumeRoleWithWebIdentity',
+    Version: '2011-06-15',
     RoleArn: identity.roleArn,
     RoleSessionName: ROLE_SESSION_NAME,
     WebIdentityToken: identity.token,
+  };
+  const result = await awsExchange(ctx, {
+    what: `failed to assume role ${identity.roleArn} for ${identity.subject}`,
+    url: `${endpoint.url}/`,
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: awsQueryBody(params),
+    schema: answer,
+    parse: (text) => parseXML(text),
+    refused: (refusal) => describeStsRefusal(refusal, identity),
   });
-  const output = await retrying(ctx, 'STS AssumeRoleWithWebIdentity', () =>
-    sts.send(command, { abortSignal: ctx.signal }),
-  ).catch((error: unknown) => {
-    throw describeStsError(error, identity);
-  });
-  const credentials = output.Credentials;
-  if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken) {
-    throw new CredkitError(
-      'unavailable',
-      `STS AssumeRoleWithWebIdentity for role ${identity.roleArn} returned no credentials`,
-    );
-  }
-  ctx.log.redactor.add(credentials.SecretAccessKey, credentials.SessionToken);
+  const session = result.AssumeRoleWithWebIdentityResponse.AssumeRoleWithWebIdentityResult.Credentials;
+  ctx.log.redactor.add(session.SecretAccessKey, session.SessionToken);
+  const expiration = session.Expiration ? new Date(session.Expiration) : undefined;
   ctx.log.v(2).info('assumed role with the service account token', {
     role: identity.roleArn,
     subject: identity.subject,
-    expiration: credentials.Expiration?.toISOString(),
+    expiration: expiration?.toISOString(),
   });
   return {
-    accessKeyId: credentials.AccessKeyId,
-    secretAccessKey: credentials.SecretAccessKey,
-    sessionToken: credentials.SessionToken,
-    ...(credentials.Expiration ? { expiration: credentials.Expiration } : {}),
+    accessKeyId: session.AccessKeyId,
+    secretAccessKey: session.SecretAccessKey,
+    sessionToken: session.SessionToken,
+    ...(expiration && !Number.isNaN(expiration.getTime()) ? { expiration } : {}),
   };
+}
+
+/** An awsQuery body as the SDK writes it: RFC 3986 encoding (`encodeURIComponent` plus `!'()*`). */
+function awsQueryBody(params: Record<string, string>): string {
+  const encode = (text: string) =>
+    encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return Object.entries(params)
+    .map(([key, value]) => `${encode(key)}=${encode(value)}`)
+    .join('&');
 }
 
 /**
  * STS error codes (§5.3) mapped to the error kind and the fix an operator needs. Keyed without the
- * `Exception` suffix: the wire says `InvalidIdentityToken`, the JS SDK names it `InvalidIdentityTokenException`.
+ * `Exception` suffix: the wire says `ExpiredTokenException` for one and `InvalidIdentityToken` for another.
  */
 const STS_FIXES: Record<string, [ErrorKind, (id: WebIdentity) => string]> = {
   AccessDenied: [
@@ -86,11 +117,11 @@ const STS_FIXES: Record<string, [ErrorKind, (id: WebIdentity) => string]> = {
  * Upstream says `failed to assume role: <err>`; credkit keeps that opening and adds who asked for
  * which role and the fix. The token itself is never part of the message.
  */
-export function describeStsError(error: unknown, identity: WebIdentity): CredkitError {
-  const code = errorCode(error);
+export function describeStsRefusal(refusal: Refusal, identity: WebIdentity): CredkitError {
   const what = `failed to assume role ${identity.roleArn} for ${identity.subject}`;
-  const fix = STS_FIXES[code.replace(/Exception$/, '')];
-  if (!fix) return sdkFailure(error, 'denied', what);
-  const [kind, howTo] = fix;
-  return new CredkitError(kind, `${what}: ${describeSdkError(error)}: ${howTo(identity)}`, { cause: error });
+  const code = awsErrorOf(refusal.text, refusal.headers)?.code;
+  const fix = code ? STS_FIXES[stripException(code)] : undefined;
+  const kind = refusalKind(refusal, fix?.[0] ?? 'denied');
+  const tail = fix && kind !== 'unavailable' ? `: ${fix[1](identity)}` : '';
+  return new CredkitError(kind, `${what}: ${describeRefusal(refusal)}${tail}`);
 }

@@ -3,9 +3,8 @@
  * node's credentials (upstream's decision table, research/aws-ecr.md §2.1): the role choice, the
  * ARN check that saves a doomed STS call, and the dispatch to the pod or the node leg.
  */
-import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import { type Context, CredkitError, type Env } from '../../core/index.ts';
-import type { AwsCredentials } from './aws.ts';
+import type { AwsContext, AwsCredentials } from './aws.ts';
 import { type ECR_FLAGS, ROLE_ANNOTATION, ROLE_ENV } from './config.ts';
 import { assumeRoleWithWebIdentity } from './exchange.ts';
 import { nodeCredentials } from './node.ts';
@@ -21,8 +20,8 @@ type IdentityContext = Context<typeof ECR_FLAGS>;
 
 export async function signingIdentity(
   ctx: IdentityContext,
+  aws: AwsContext,
   registry: EcrRegistry,
-  handler: NodeHttpHandler,
 ): Promise<SigningIdentity> {
   const serviceAccount = ctx.serviceAccount;
   if (serviceAccount) {
@@ -37,7 +36,7 @@ export async function signingIdentity(
         ...(serviceAccount.claims.iss ? { issuer: serviceAccount.claims.iss } : {}),
         region: stsRegion(ctx, registry),
       };
-      const credentials = await assumeRoleWithWebIdentity(ctx, web, handler);
+      const credentials = await assumeRoleWithWebIdentity(aws, web);
       return { credentials, principal: `role ${choice.roleArn} (for ${subject})` };
     }
     if (ctx.flags['require-role']) {
@@ -49,7 +48,7 @@ export async function signingIdentity(
     // Upstream logs this at info only; said at the default verbosity so a missing annotation shows.
     ctx.log.info(`service account token of ${subject} not used: ${choice.reason}; using the node's credentials`);
   }
-  const node = await nodeCredentials(ctx, stsRegion(ctx, registry), handler);
+  const node = await nodeCredentials(aws, stsRegion(ctx, registry));
   return { credentials: node.credentials, principal: `the node's credentials from ${node.source}` };
 }
 

@@ -1,10 +1,12 @@
 /**
- * Instance role credentials from the EC2 instance metadata service, IMDSv2. Written here rather than
- * taken from the SDK because the SDK's IMDS client opens its own sockets (no proxy, no agent, no
- * deadline); this one goes through the core's HTTP layer like every other call. Env vars are the
- * SDK's own, so a node configured for the SDK is configured for this.
+ * Instance role credentials from the EC2 instance metadata service, IMDSv2: three described calls
+ * (PUT a session token, GET the role name, GET its credentials) on the core's exchange layer. Not
+ * the SDK's IMDS client, which opens its own sockets (no proxy, no agent, no deadline) and retries
+ * by itself. The env vars are the SDK's, so a node configured for the SDK is configured for this;
+ * its timeout and attempts become the described calls' `timeoutMs` and `attempts`.
  */
-import { type Context, CredkitError, withRetry } from '../../core/index.ts';
+import * as z from 'zod/mini';
+import { CredkitError, type Env, type ExchangeContext, exchange, type Refusal } from '../../core/index.ts';
 import type { AwsCredentials } from './aws.ts';
 
 const IPV4_ENDPOINT = 'http://169.254.169.254';
@@ -13,6 +15,8 @@ const TOKEN_PATH = '/latest/api/token';
 const ROLE_PATH = '/latest/meta-data/iam/security-credentials/';
 /** The session token's lifetime; it only has to outlive this exec. */
 const TOKEN_TTL_SECONDS = '300';
+/** The SDKs fall back to IMDSv1 on these answers to the token request, unless v1 is disabled. */
+const V1_FALLBACK_STATUSES = [403, 404, 405];
 
 interface ImdsSettings {
   endpoint: string;
@@ -21,7 +25,7 @@ interface ImdsSettings {
   v1Fallback: boolean;
 }
 
-function settings(env: Context['env']): ImdsSettings {
+function settings(env: Env): ImdsSettings {
   const mode = env.AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE?.toLowerCase();
   const endpoint = env.AWS_EC2_METADATA_SERVICE_ENDPOINT || (mode === 'ipv6' ? IPV6_ENDPOINT : IPV4_ENDPOINT);
   // The SDK's knobs: timeout in seconds (default 1) and attempts; a node at boot answers slowly.
@@ -35,82 +39,80 @@ function settings(env: Context['env']): ImdsSettings {
   };
 }
 
-export function imdsDisabled(env: Context['env']): boolean {
+export function imdsDisabled(env: Env): boolean {
   const value = env.AWS_EC2_METADATA_DISABLED;
   return value !== undefined && value !== '' && value.toLowerCase() !== 'false';
 }
 
+const imdsCredentialsAnswer = z.object({
+  Code: z.optional(z.string()),
+  AccessKeyId: z.optional(z.string()),
+  SecretAccessKey: z.optional(z.string()),
+  Token: z.optional(z.string()),
+  Expiration: z.optional(z.string()),
+});
+
 /** PUT token, GET role name, GET credentials: three round trips to the link-local service. */
-export async function imdsCredentials(ctx: Pick<Context, 'env' | 'http' | 'log' | 'signal'>): Promise<AwsCredentials> {
+export async function imdsCredentials(ctx: ExchangeContext & { env: Env }): Promise<AwsCredentials> {
   const config = settings(ctx.env);
-  const call = async (method: string, path: string, headers: Record<string, string>) =>
-    withRetry(
-      async () => {
-        const res = await ctx.http.request(`${config.endpoint}${path}`, {
-          method,
-          headers,
-          timeoutMs: config.timeoutMs,
-        });
-        if (res.status >= 500 || res.status === 429) {
-          throw new CredkitError('unavailable', `instance metadata ${path} answered HTTP ${res.status}`);
-        }
-        return res;
-      },
-      {
-        signal: ctx.signal,
-        attempts: config.attempts,
-        retryable: (e) => e instanceof CredkitError && e.kind === 'unavailable',
-      },
-    );
+  const call = { timeoutMs: config.timeoutMs, attempts: config.attempts } as const;
+  const at = (path: string) => `${config.endpoint}${path}`;
 
-  const headers = await sessionHeaders(config, call);
-  ctx.log.redactor.add(headers['x-aws-ec2-metadata-token']);
-  const roles = await call('GET', ROLE_PATH, headers);
-  if (roles.status === 404) {
-    throw new CredkitError(
-      'usage',
-      'this instance has no IAM instance profile: attach one with a role allowed ecr:GetAuthorizationToken',
-    );
-  }
-  expectOk(roles.status, ROLE_PATH);
-  const role = roles.text.split('\n')[0]?.trim();
-  if (!role)
+  const token = await exchange(ctx, {
+    ...call,
+    what: 'instance metadata (IMDSv2 session token)',
+    url: at(TOKEN_PATH),
+    method: 'PUT',
+    headers: { 'x-aws-ec2-metadata-token-ttl-seconds': TOKEN_TTL_SECONDS },
+    expect: config.v1Fallback ? [200, ...V1_FALLBACK_STATUSES] : [200],
+    parse: (text, _headers, status) => (status === 200 ? text.trim() : ''),
+    schema: z.string(),
+    refused: (refusal) =>
+      new CredkitError(
+        'unavailable',
+        `instance metadata refused an IMDSv2 session token (HTTP ${refusal.status}): check the instance's metadata options (hop limit, IMDSv2)`,
+      ),
+  });
+  ctx.log.redactor.add(token);
+  const headers: Record<string, string> = token ? { 'x-aws-ec2-metadata-token': token } : {};
+
+  const role = await exchange(ctx, {
+    ...call,
+    what: 'instance metadata (instance profile role)',
+    url: at(ROLE_PATH),
+    headers,
+    parse: (text) => text.split('\n')[0]?.trim() ?? '',
+    schema: z.string(),
+    refused: (refusal) =>
+      refusal.status === 404
+        ? new CredkitError(
+            'usage',
+            'this instance has no IAM instance profile: attach one with a role allowed ecr:GetAuthorizationToken',
+          )
+        : unexpected(ROLE_PATH, refusal),
+  });
+  if (!role) {
     throw new CredkitError('usage', 'the instance profile lists no role: attach a role to the instance profile');
-
-  const answer = await call('GET', `${ROLE_PATH}${encodeURIComponent(role)}`, headers);
-  expectOk(answer.status, `${ROLE_PATH}${role}`);
-  return parseImdsCredentials(answer.text, role, ctx);
-}
-
-type Call = (
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-) => Promise<{ status: number; text: string }>;
-
-async function sessionHeaders(config: ImdsSettings, call: Call): Promise<Record<string, string>> {
-  const res = await call('PUT', TOKEN_PATH, { 'x-aws-ec2-metadata-token-ttl-seconds': TOKEN_TTL_SECONDS });
-  if (res.status === 200 && res.text) return { 'x-aws-ec2-metadata-token': res.text.trim() };
-  // The SDKs fall back to IMDSv1 on these, unless the operator forbade it.
-  if ([403, 404, 405].includes(res.status) && config.v1Fallback) return {};
-  throw new CredkitError(
-    'unavailable',
-    `instance metadata refused an IMDSv2 session token (HTTP ${res.status}): check the instance's metadata options (hop limit, IMDSv2)`,
-  );
-}
-
-function expectOk(status: number, path: string): void {
-  if (status !== 200) throw new CredkitError('unavailable', `instance metadata ${path} answered HTTP ${status}`);
-}
-
-function parseImdsCredentials(text: string, role: string, ctx: Pick<Context, 'log'>): AwsCredentials {
-  let body: { Code?: string; AccessKeyId?: string; SecretAccessKey?: string; Token?: string; Expiration?: string };
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new CredkitError('unavailable', `instance metadata credentials for role ${role} are not JSON`);
   }
+
+  const path = `${ROLE_PATH}${encodeURIComponent(role)}`;
+  const body = await exchange(ctx, {
+    ...call,
+    what: `instance metadata credentials for role ${role}`,
+    url: at(path),
+    headers,
+    schema: imdsCredentialsAnswer,
+    refused: (refusal) => unexpected(`${ROLE_PATH}${role}`, refusal),
+  });
   ctx.log.redactor.add(body.SecretAccessKey, body.Token);
+  return instanceCredentials(body, role);
+}
+
+function unexpected(path: string, refusal: Refusal): CredkitError {
+  return new CredkitError('unavailable', `instance metadata ${path} answered HTTP ${refusal.status}`);
+}
+
+function instanceCredentials(body: z.infer<typeof imdsCredentialsAnswer>, role: string): AwsCredentials {
   if (body.Code !== undefined && body.Code !== 'Success') {
     throw new CredkitError('denied', `instance metadata has no credentials for role ${role}: ${body.Code}`);
   }

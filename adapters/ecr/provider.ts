@@ -7,7 +7,7 @@
 
 import { type Context, type Credential, defineProvider } from '../../core/index.ts';
 import { getAuthorizationToken } from './authorization.ts';
-import { requestHandler } from './aws.ts';
+import type { AwsContext } from './aws.ts';
 import { ECR_FLAGS, ROLE_ANNOTATION, ROLE_ENV, STS_AUDIENCE } from './config.ts';
 import { signingIdentity } from './identity.ts';
 import { ECR_MATCH_IMAGES, parseEcrHost } from './registry.ts';
@@ -53,13 +53,22 @@ async function getCredentials(ctx: EcrContext): Promise<Credential | null> {
   const registry = parseEcrHost(ctx.image.host);
   if (!registry) return null;
   ctx.log.v(2).info(`Getting creds for ${registry.kind} image`, { image: ctx.image.name, region: registry.region });
-  const handler = await requestHandler(ctx);
-  const { credentials, principal } = await signingIdentity(ctx, registry, handler);
-  const token = await getAuthorizationToken(ctx, registry, credentials, handler, principal);
+  const aws: AwsContext = { http: ctx.http, signal: ctx.signal, log: ctx.log, env: ctx.env, now: ctx.now };
+  const { credentials, principal } = await signingIdentity(ctx, aws, registry);
+  const token = await getAuthorizationToken(aws, registry, credentials, principal);
   // Key: the image's host with its port (the core's default); username is what ECR says (AWS).
-  return {
-    username: token.username,
-    password: token.password,
-    ...(token.expiresAt ? { expiresAt: token.expiresAt } : {}),
-  };
+  const expiresAt = earliest(token.expiresAt, credentials.expiration);
+  return { username: token.username, password: token.password, ...(expiresAt ? { expiresAt } : {}) };
+}
+
+/**
+ * When the answer stops working: ECR says 12 hours (API reference, GetAuthorizationToken), but a
+ * token obtained with temporary credentials has been seen to stop working when they expire (an
+ * IRSA session's hour: GoogleContainerTools/kaniko#3199), and AWS documents neither way. So the
+ * cache ends with whichever comes first; a longer session (--session-duration) lifts the bound.
+ * Without an ECR expiry the answer is not cached at all (upstream: "0s"), whatever the session.
+ */
+function earliest(tokenExpiry: Date | undefined, sessionExpiry: Date | undefined): Date | undefined {
+  if (!tokenExpiry) return undefined;
+  return sessionExpiry && sessionExpiry < tokenExpiry ? sessionExpiry : tokenExpiry;
 }

@@ -100,6 +100,43 @@ describe('exchange: one retry rule for every described call', () => {
   });
 });
 
+describe('retryable: answers that ask to be tried again though their status does not', () => {
+  const throttled = ok('{"__type":"ThrottlingException"}', 400);
+  const denied = ok('{"__type":"AccessDeniedException"}', 400);
+  const saysThrottled = (answer: HttpResponse) => answer.text.includes('Throttling');
+  it.each([
+    { name: 'a 400 throttle, then 200', steps: [throttled, ok('{"token":"t"}')], sent: 2, result: 't' },
+    { name: 'a 400 refusal is final', steps: [denied], sent: 1, error: /answered 400/ },
+    {
+      name: 'throttled every time',
+      steps: [throttled],
+      sent: 3,
+      error: /answered 400: \{"__type":"ThrottlingException"\}/,
+    },
+  ])(
+    '$name',
+    async ({ steps, sent, result, error }) => {
+      const http = scripted(steps);
+      const run = exchange(context(http), { ...call, attempts: 3, retryable: saysThrottled });
+      if (error) await expect(run).rejects.toThrow(error);
+      else await expect(run).resolves.toEqual({ token: result });
+      expect(http.sent).toBe(sent);
+    },
+    20_000,
+  );
+
+  it('parse sees the status of an expected answer', async () => {
+    const read = (status: number) =>
+      exchange(context(scripted([ok('body', status)])), {
+        ...call,
+        expect: [200, 404],
+        parse: (text, _headers, answered) => ({ token: `${answered}:${text}` }),
+      });
+    await expect(read(200)).resolves.toEqual({ token: '200:body' });
+    await expect(read(404)).resolves.toEqual({ token: '404:body' });
+  });
+});
+
 describe('cloudText keeps a cloud’s words within the budget', () => {
   it.each([
     { name: 'short', text: 'AccessDenied', out: 'AccessDenied' },

@@ -1,7 +1,9 @@
 /**
  * Fake ECR and ECR Public GetAuthorizationToken endpoints (awsJson1_1; research/aws-ecr.md §5.1-5.2).
  * Every request must carry a valid SigV4 signature for the right region and service, with the
- * session token of temporary keys; the token expires at min(12 h, the signing session's expiry).
+ * session token of temporary keys. The answer says 12 h, as ECR's always does; the registries accept
+ * the token only until min(12 h, the signing session's expiry), the conservative reading of how a
+ * token from temporary credentials behaves (GoogleContainerTools/kaniko#3199).
  */
 import type { FakeRequest, FakeResponse } from '../../../core/testing/index.ts';
 import type { FakeIam } from './iam.ts';
@@ -50,9 +52,10 @@ export function ecrHandler(options: EcrOptions): (req: FakeRequest) => FakeRespo
         `User: ${auth.key.principal} is not authorized to perform: ${service}:GetAuthorizationToken on resource: *`,
       );
     }
-    const expiresAt = Math.min(now + ECR_TOKEN_LIFETIME_MS, auth.key.expiresAt ?? Number.POSITIVE_INFINITY);
+    const expiresAt = now + ECR_TOKEN_LIFETIME_MS;
+    const worksUntil = Math.min(expiresAt, auth.key.expiresAt ?? Number.POSITIVE_INFINITY);
     const scope = options.kind === 'public' ? 'public' : `private:${region}`;
-    const password = options.iam.issuePassword(auth.key.principal, scope, expiresAt);
+    const password = options.iam.issuePassword(auth.key.principal, scope, worksUntil);
     const data = {
       authorizationToken: Buffer.from(`AWS:${password}`).toString('base64'),
       // Epoch seconds as a JSON number, fractional as AWS sends it.
