@@ -40,6 +40,7 @@ export {
 } from './http.ts';
 export {
   globMatch,
+  hostProblem,
   type ImageRef,
   matchingAuthKeys,
   normaliseAuthKey,
@@ -48,7 +49,8 @@ export {
   type SchemelessUrl,
   urlsMatch,
 } from './image.ts';
-export { createLogger, type LogFields, type LogFormat, type Logger, type LoggerOptions } from './log.ts';
+export { byteLength, cut, cutWithLength, escapeControl, LINE_BUDGET, quote, VALUE_BUDGET } from './line.ts';
+export { createLogger, FIELD_BUDGET, type LogFields, type LogFormat, type Logger, type LoggerOptions } from './log.ts';
 export { LOG_FLAG_FAMILIES, LOG_FLAG_SETS, type LogFlagFamily, type LogSettings, logSettings } from './log-flags.ts';
 export * from './protocol.ts';
 export {

@@ -4,7 +4,8 @@
  *  - exact values registered at run time (the pod's token, every password and client secret the
  *    provider handles), replaced wherever they appear, even inside SDK error messages;
  *  - shapes that are secret whatever their value: JWTs (a JWT signature alone is a bearer proof),
- *    Authorization / X-Amz-Security-Token headers, query-string signatures, password fields.
+ *    Authorization / X-Amz-Security-Token headers, query-string signatures, password fields,
+ *    userinfo in URLs.
  */
 
 const MASK = '[REDACTED]';
@@ -19,6 +20,8 @@ const AUTH_HEADER =
 // expected a string" stays readable; values in prose are caught by the registered-secret layer.
 const SECRET_FIELD =
   /((?:x-amz-security-token|x-amz-signature|signature|password|client_secret|client_assertion|subject_token|refresh_token|access_token|secretaccesskey|sessiontoken|aadclientsecret|token)(?:\s*=\s*|["']\s*:\s*["']?))[^"'&\s,;}<]+/gi;
+// Userinfo in a URL (`https://user:password@proxy:3128`): proxy settings and SDK messages repeat it.
+const URL_USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"']+@/gi;
 // STS/XML credential elements.
 const XML_SECRET = /(<(SecretAccessKey|SessionToken)>)[^<]*(<\/\2>)/g;
 
@@ -43,6 +46,7 @@ export class Redactor {
     }
     return out
       .replace(JWT, MASK)
+      .replace(URL_USERINFO, `$1${MASK}@`)
       .replace(XML_SECRET, `$1${MASK}$3`)
       .replace(AUTH_HEADER, `$1${MASK}`)
       .replace(SECRET_FIELD, `$1${MASK}`);
