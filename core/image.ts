@@ -6,6 +6,8 @@
  *  - the ports must be equal, including both absent (`registry.io` does not match `registry.io:5000`);
  *  - the glob's path is a literal string prefix of the target's path (`/*` is not a wildcard).
  */
+import { CredkitError } from './errors.ts';
+import { quote } from './line.ts';
 
 export interface ImageRef {
   /** Host without port, e.g. `123456789012.dkr.ecr.us-west-2.amazonaws.com`. */
@@ -24,27 +26,37 @@ export interface ImageRef {
 
 const DOCKER_HUB = 'docker.io';
 
+/*
+ * The grammar a request image must follow, from docker's reference grammar
+ * (distribution/reference regexp.go) where it is strict enough, stricter where a host must be
+ * canonical: an adapter keys its answer to the host, and a cloud's host rules only hold for hosts
+ * written one way. So a host is lower-case ASCII DNS labels (punycode for anything else) or an IP,
+ * never a glob (`*`), an escape (`%2e`), whitespace or a homoglyph; a port is 1-65535 in digits.
+ * Paths stay as lenient as the kubelet's callers are (upper case is tolerated there).
+ */
+const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const IPV4 = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const IPV6 = /^[0-9a-f:.]+$/;
+const PORT = /^[1-9]\d{0,4}$/;
+const PATH_COMPONENT = /^[A-Za-z0-9]+(?:[._-]+[A-Za-z0-9]+)*$/;
+const TAG = /^\w[\w.-]{0,127}$/;
+const DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[A-Za-z0-9=_-]+$/;
+
 /**
- * Parses an image as the kubelet sends it (normalised, no tag) and tolerates a tag or digest, as
- * non-kubelet callers send them. A first component without `.` or `:` that is not `localhost` is a
- * Docker Hub path, as in docker's reference grammar.
+ * Parses and validates an image as the kubelet sends it (normalised, no tag) and tolerates a tag or
+ * digest, as non-kubelet callers send them. A first component without `.` or `:` that is not
+ * `localhost` (and has no upper case) is a Docker Hub path, as in docker's reference grammar.
+ * Throws a `request` error naming what is wrong; credentials before an `@` are never repeated.
  */
 export function parseImage(image: string): ImageRef {
-  const trimmed = image.trim();
-  if (trimmed === '' || /\s/.test(trimmed)) throw new Error(`invalid image reference ${JSON.stringify(image)}`);
-
-  let rest = trimmed;
-  let digest: string | undefined;
-  const at = rest.indexOf('@');
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-  }
+  if (image === '' || /\s/.test(image)) throw invalidImage(image, 'it is empty or contains whitespace');
+  const { rest, digest } = splitDigest(image);
 
   const slash = rest.indexOf('/');
   const first = slash >= 0 ? rest.slice(0, slash) : rest;
-  const isHost = slash >= 0 && (first.includes('.') || first.includes(':') || first === 'localhost');
-  let registry = isHost ? first : DOCKER_HUB;
+  const isHost =
+    slash >= 0 &&
+    (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase());
   let path = isHost ? rest.slice(slash + 1) : rest;
   if (!isHost && !path.includes('/')) path = `library/${path}`;
 
@@ -53,11 +65,14 @@ export function parseImage(image: string): ImageRef {
   if (colon > path.lastIndexOf('/')) {
     tag = path.slice(colon + 1);
     path = path.slice(0, colon);
+    if (!TAG.test(tag)) throw invalidImage(image, `its tag ${quote(tag)} is not a valid tag`);
   }
-  if (path === '' || registry === '') throw new Error(`invalid image reference ${JSON.stringify(image)}`);
+  if (!path.split('/').every((component) => PATH_COMPONENT.test(component))) {
+    throw invalidImage(image, `its repository path ${quote(path)} is not a valid repository name`);
+  }
 
-  const { host, port } = splitHostPort(registry);
-  registry = port === undefined ? host : `${host}:${port}`;
+  const { host, port } = isHost ? splitRegistry(image, first) : { host: DOCKER_HUB, port: undefined };
+  const registry = port === undefined ? host : `${host}:${port}`;
   return {
     host,
     ...(port !== undefined ? { port } : {}),
@@ -67,6 +82,84 @@ export function parseImage(image: string): ImageRef {
     ...(digest !== undefined ? { digest } : {}),
     name: `${registry}/${path}`,
   };
+}
+
+/**
+ * `name@digest`. An `@` before the first `/` that is not a digest is userinfo (`user:password@host/x`):
+ * refused without repeating what precedes it.
+ */
+function splitDigest(image: string): { rest: string; digest?: string } {
+  const at = image.indexOf('@');
+  if (at < 0) return { rest: image };
+  const digest = image.slice(at + 1);
+  if (DIGEST.test(digest)) return { rest: image.slice(0, at), digest };
+  const slash = image.indexOf('/');
+  if (slash < 0 || at < slash) {
+    throw invalidImage(
+      `…${image.slice(image.lastIndexOf('@', slash < 0 ? image.length : slash))}`,
+      'it carries userinfo (credentials) before "@": the kubelet never sends them; remove them',
+    );
+  }
+  throw invalidImage(image, `its digest ${quote(digest)} is not algorithm:hex`);
+}
+
+/** The registry part (`host[:port]`), validated: a canonical host and a port of 1-65535. */
+function splitRegistry(image: string, hostport: string): { host: string; port?: string } {
+  let host: string;
+  let port: string | undefined;
+  if (hostport.startsWith('[')) {
+    const end = hostport.indexOf(']');
+    host = end > 0 ? hostport.slice(0, end + 1) : hostport;
+    const after = end > 0 ? hostport.slice(end + 1) : '';
+    if (after !== '' && !after.startsWith(':')) throw invalidImage(image, `its host ${quote(hostport)} is not valid`);
+    port = after === '' ? undefined : after.slice(1);
+  } else {
+    const colon = hostport.indexOf(':');
+    host = colon < 0 ? hostport : hostport.slice(0, colon);
+    port = colon < 0 ? undefined : hostport.slice(colon + 1);
+  }
+  if (port !== undefined && !(PORT.test(port) && Number(port) <= 65535)) {
+    throw invalidImage(image, `its port ${quote(port)} is not a number from 1 to 65535`);
+  }
+  const problem = hostProblem(host);
+  if (problem) throw invalidImage(image, `its host ${quote(host)} ${problem}`);
+  return { host, ...(port !== undefined ? { port } : {}) };
+}
+
+/** Why a host is not canonical, or undefined when it is. */
+export function hostProblem(host: string): string | undefined {
+  if (host.startsWith('[')) {
+    const inner = host.slice(1, -1);
+    if (!host.endsWith(']') || !IPV6.test(inner) || !canonicalUrlHost(host)) return 'is not a valid IPv6 address';
+    return undefined;
+  }
+  if (/[^\x21-\x7e]/.test(host)) return 'is not ASCII: write an internationalised name in punycode (xn--)';
+  if (host !== host.toLowerCase()) return 'is not lower case';
+  if (/^[\d.]+$/.test(host)) return IPV4.test(host) ? undefined : 'is not a valid IPv4 address';
+  const labels = host.split('.');
+  if (host.length > 253 || !labels.every((label) => DNS_LABEL.test(label))) {
+    return 'is not a DNS name (letters, digits and inner hyphens between dots, no wildcards or escapes)';
+  }
+  // A last label of digits only is read as an IPv4 address by URL parsers (`0x7f.1`, `a.123`).
+  if (/^\d+$/.test(labels.at(-1) ?? '')) return 'is not a canonical host name';
+  return undefined;
+}
+
+/**
+ * Whether the WHATWG URL parser leaves an IPv6 literal as written (compressed, lower case). Not used
+ * for names: runtimes differ on punycode (bun validates it, Node does not), and the label rule above
+ * already leaves nothing for the parser to change.
+ */
+function canonicalUrlHost(host: string): boolean {
+  try {
+    return new URL(`https://${host}/`).host === host;
+  } catch {
+    return false;
+  }
+}
+
+function invalidImage(image: string, why: string): CredkitError {
+  return new CredkitError('request', `invalid image reference ${quote(image, 160)}: ${why}`);
 }
 
 /** Go's `net.SplitHostPort`, as used by the kubelet's `SplitURL`: no port on any parse failure. */

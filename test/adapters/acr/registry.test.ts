@@ -48,7 +48,11 @@ describe('login server from image (upstream TestParseACRLoginServerFromImage, mi
     { name: 'data endpoint is not a login server', image: 'myreg.eastus.data.azurecr.io/x', loginServer: null },
     { name: 'explicit 443', image: 'foo.azurecr.io:443/x', loginServer: 'foo.azurecr.io' },
     { name: 'another port', image: 'foo.azurecr.io:5000/x', loginServer: null },
-    { name: 'upper case host', image: 'FOO.AzureCR.io/x', loginServer: 'foo.azurecr.io' },
+    {
+      name: 'upper case host: not canonical, a request error (issue 11)',
+      image: 'FOO.AzureCR.io/x',
+      loginServer: null,
+    },
     { name: 'mirror source', image: 'mcr.microsoft.com/bar/image:version', loginServer: 'abc.azurecr.io' },
     { name: 'mirror source as a prefix of another host', image: 'mcr.microsoft.com.evil/bar', loginServer: null },
   ])('$name: $image -> $loginServer', ({ image, loginServer }) => {
