@@ -8,6 +8,7 @@
 import { decodeJwt } from 'jose';
 import * as z from 'zod/mini';
 import { CredkitError } from './errors.ts';
+import { quote } from './line.ts';
 
 const SUBJECT_PREFIX = 'system:serviceaccount:';
 
@@ -47,25 +48,66 @@ export function decodeServiceAccountToken(token: string): ServiceAccountClaims {
     throw new CredkitError('token', 'the service account token is not a JWT: check the kubelet tokenAttributes');
   }
   const parsed = serviceAccountClaimsSchema.safeParse(payload);
-  if (!parsed.success) {
-    throw new CredkitError(
+  if (!parsed.success) throw claimError(payload as Record<string, unknown>, parsed.error.issues[0]?.path ?? []);
+  return parsed.data;
+}
+
+const CLAIM_SHAPES: Record<string, string> = {
+  sub: 'a string',
+  aud: 'a string or a list of strings',
+  exp: 'a number of seconds since the epoch',
+  iat: 'a number of seconds since the epoch',
+  nbf: 'a number of seconds since the epoch',
+  iss: 'a string',
+};
+
+/** Names the claim that is wrong and what it holds (`aud: 5` is not "no subject claim"). */
+function claimError(payload: Record<string, unknown>, path: PropertyKey[]): CredkitError {
+  const claim = String(path[0] ?? 'sub');
+  if (claim === 'sub' && payload.sub === undefined) {
+    return new CredkitError(
       'token',
       'the service account token has no subject claim: it is not a Kubernetes service account token',
     );
   }
-  return parsed.data;
+  const where = path.map(String).join('.');
+  const value = path.reduce<unknown>((at, key) => (at as Record<PropertyKey, unknown> | undefined)?.[key], payload);
+  const shape = CLAIM_SHAPES[claim] ?? 'the shape a TokenRequest token has';
+  return new CredkitError(
+    'token',
+    `the service account token's ${where} claim is ${describeValue(value)}, want ${shape}: it is not a Kubernetes service account token`,
+  );
 }
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'missing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `a list (${quote(value)})`;
+  return `${typeof value === 'object' ? 'an object' : `a ${typeof value}`} (${quote(value)})`;
+}
+
+// Kubernetes object names (apimachinery validation): a namespace is a DNS-1123 label, a service
+// account name a DNS-1123 subdomain. Anything else in `sub` did not come from a TokenRequest.
+const DNS1123_LABEL = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$/;
 
 export function serviceAccountIdentity(claims: ServiceAccountClaims): ServiceAccountIdentity {
   const parts = claims.sub.startsWith(SUBJECT_PREFIX) ? claims.sub.slice(SUBJECT_PREFIX.length).split(':') : [];
   const [namespace, name] = parts;
-  if (parts.length !== 2 || !namespace || !name) {
+  if (parts.length !== 2 || !namespace || !name || !DNS1123_LABEL.test(namespace) || !DNS1123_SUBDOMAIN.test(name)) {
     throw new CredkitError(
       'token',
-      `the token subject ${JSON.stringify(claims.sub)} is not a service account (want system:serviceaccount:<namespace>:<name>)`,
+      `the token subject ${quote(claims.sub)} is not a service account (want system:serviceaccount:<namespace>:<name>)`,
     );
   }
   return { namespace, name, subject: claims.sub };
+}
+
+/** At most a few audiences, each quoted: a token may carry thousands. */
+function listOf(values: string[], shown = 4): string {
+  const items = values.slice(0, shown).map((value) => quote(value));
+  const more = values.length > shown ? `, … (${values.length} audiences)` : '';
+  return `[${items.join(', ')}${more}]`;
 }
 
 export function audiences(claims: ServiceAccountClaims): string[] {
@@ -90,7 +132,7 @@ export function checkServiceAccountToken(claims: ServiceAccountClaims, check: To
   if (!have.includes(check.audience)) {
     throw new CredkitError(
       'token',
-      `token audience is ${JSON.stringify(have)}, this provider expects ${check.audience}: ` +
+      `token audience is ${listOf(have)}, this provider expects ${check.audience}: ` +
         `set tokenAttributes.serviceAccountTokenAudience to ${check.audience} in the kubelet credential provider config`,
     );
   }

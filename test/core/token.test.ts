@@ -50,6 +50,81 @@ describe('pre-flight token checks', () => {
     expect(() => decodeServiceAccountToken(token)).toThrow(CredkitError);
   });
 
+  const unsigned = (claims: Record<string, unknown>) =>
+    `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.`;
+  const SA = 'system:serviceaccount:team:puller';
+
+  // Issue 11: a malformed claim is named for what it is, quoted and bounded.
+  it.each([
+    {
+      name: 'aud is a number',
+      claims: { sub: SA, aud: 5 },
+      message: /token's aud claim is a number \("5"\), want a string or a list of strings/,
+    },
+    { name: 'aud list of numbers', claims: { sub: SA, aud: [1] }, message: /token's aud claim is a list \("\[1\]"\)/ },
+    {
+      name: 'exp is a string',
+      claims: { sub: SA, exp: 'NaN' },
+      message: /token's exp claim is a string \("NaN"\), want a number of seconds/,
+    },
+    {
+      name: 'exp overflows to Infinity',
+      claims: { sub: SA, exp: '1e400' },
+      raw: true,
+      message: /token's exp claim is a number/,
+    },
+    { name: 'sub is a number', claims: { sub: 5 }, message: /token's sub claim is a number/ },
+    { name: 'no sub', claims: { aud: 'x' }, message: /has no subject claim/ },
+    {
+      name: 'kubernetes.io not an object',
+      claims: { sub: SA, 'kubernetes.io': 'x' },
+      message: /token's kubernetes\.io claim is a string/,
+    },
+    {
+      name: 'huge subject',
+      claims: { sub: `system:serviceaccount:team:${'a'.repeat(100_000)}` },
+      check: true,
+      message: /subject "system:serviceaccount:team:a+…" \(100027 bytes\) is not a service account/,
+    },
+    {
+      name: 'terminal escapes in the subject',
+      claims: { sub: 'system:serviceaccount:team:\u001b[2Jx' },
+      check: true,
+      message: /subject "system:serviceaccount:team:\\x1b\[2Jx" is not a service account/,
+    },
+    {
+      name: 'namespace not a DNS label',
+      claims: { sub: 'system:serviceaccount:Team_1:x' },
+      check: true,
+      message: /is not a service account/,
+    },
+  ])('$name', ({ claims, raw, check, message }) => {
+    const token = raw
+      ? `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify(claims).replace('"1e400"', '1e400')).toString('base64url')}.`
+      : unsigned(claims);
+    const run = () => {
+      const decoded = decodeServiceAccountToken(token);
+      if (check) checkServiceAccountToken(decoded, { audience: 'x', now: NOW });
+    };
+    expect(run).toThrow(message);
+    try {
+      run();
+    } catch (error) {
+      expect((error as CredkitError).kind).toBe('token');
+      expect(Buffer.byteLength((error as Error).message)).toBeLessThan(400);
+      expect((error as Error).message).not.toMatch(/\p{Cc}/u);
+    }
+  });
+
+  it('lists at most a few audiences', () => {
+    const claims = decodeServiceAccountToken(
+      unsigned({ sub: SA, aud: Array.from({ length: 1000 }, (_, i) => `a${i}`) }),
+    );
+    expect(() => checkServiceAccountToken(claims, { audience: 'x', now: NOW })).toThrow(
+      /token audience is \["a0", "a1", "a2", "a3", … \(1000 audiences\)\], this provider expects x/,
+    );
+  });
+
   it('reads the kubernetes.io claims of a TokenRequest-shaped token', async () => {
     const token = await issuer.mint({
       audience: 'a',
