@@ -44,7 +44,14 @@ export async function runProvider<F extends FlagSpecs>(provider: Provider<F>, io
   z.config(en());
   const now = io.now ?? Date.now;
   const redactor = new Redactor();
-  let log: Logger = createLogger({ name: provider.name, write: io.stderr, redactor, now: () => new Date(now()) });
+  // hold: a failure at the default verbosity is exactly one line (warnings before it are dropped).
+  let log: Logger = createLogger({
+    name: provider.name,
+    write: io.stderr,
+    redactor,
+    now: () => new Date(now()),
+    hold: true,
+  });
   try {
     const args = parseProviderArgs(provider, io.argv);
     log = createLogger({
@@ -56,6 +63,7 @@ export async function runProvider<F extends FlagSpecs>(provider: Provider<F>, io
       write: io.stderr,
       redactor,
       now: () => new Date(now()),
+      hold: true,
     });
     for (const note of args.common.log.notes) log.v(1).info(note);
     if (args.common.help) return (io.stdout(helpText(provider)), 0);
@@ -65,6 +73,7 @@ export async function runProvider<F extends FlagSpecs>(provider: Provider<F>, io
     redactor.add(request.serviceAccountToken);
     const response = await answer(provider, request, args, { env: io.env, log, now });
     io.stdout(encodeResponse(response));
+    log.flush();
     return 0;
   } catch (thrown) {
     const error = toCredkitError(thrown);
@@ -160,11 +169,12 @@ function parseRequest(text: string): CredentialProviderRequest {
   return parsed.data;
 }
 
+/** Parsed and validated before anything else looks at it: a hostile image never reaches the network. */
 function parseRequestImage(image: string): ImageRef {
   try {
     return parseImage(image);
   } catch (error) {
-    throw new CredkitError('request', (error as Error).message);
+    throw toCredkitError(error, 'request');
   }
 }
 
@@ -227,7 +237,9 @@ function pickAnnotations<F extends FlagSpecs>(
 ): Record<string, string> {
   const required = provider.annotations?.required ?? [];
   const known = new Set([...required, ...(provider.annotations?.optional ?? [])]);
-  const missing = required.filter((key) => !(key in sent));
+  // Own keys only: `constructor` or `toString` must not be found on Object.prototype. `__proto__` is
+  // ignored like any key the provider did not declare (the request schema already drops it).
+  const missing = required.filter((key) => !Object.hasOwn(sent, key));
   if (missing.length > 0) {
     throw new CredkitError(
       'request',
