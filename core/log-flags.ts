@@ -7,8 +7,8 @@
  *    adds them: `-v`/`--v`, `--vmodule`, `--log-flush-frequency` (no `--logging-format`: that is
  *    logsapi.AddFlags, which the upstream binary does not call);
  *  - `cobra`: a plain cobra command with a Version, as ecr-credential-provider: `-v` is `--version`;
- *    credkit's `--v` stays available as a long flag;
- *  - `credkit`: credkit's own `--v`, plus the two klog flags configs most often carry.
+ *  - `credkit`: credkit's own `--v`, plus the two klog flags configs most often carry; every family
+ *    takes these too (a superset of the upstream: configs written for other Go providers carry them).
  * A flag credkit has the concept of is honoured (verbosity, headers, the stderr threshold); the
  * others are checked as upstream checks them, then ignored with a note at --v>=1.
  */
@@ -114,18 +114,20 @@ const KLOG_FLAGS: Record<string, LogFlagSpec> = {
   },
 };
 
+/** credkit's own, in every binary: `--v`, and the two klog flags configs most often carry. */
+const CREDKIT_FLAGS: Record<string, LogFlagSpec> = {
+  v: V,
+  logtostderr: KLOG_FLAGS.logtostderr as LogFlagSpec,
+  alsologtostderr: KLOG_FLAGS.alsologtostderr as LogFlagSpec,
+};
+
+/** Each family: credkit's own flags, then its upstream's (which may redefine `v` with its shorthand). */
 export const LOG_FLAG_SETS: Record<LogFlagFamily, LogFlagSet> = {
-  credkit: {
-    flags: {
-      v: V,
-      logtostderr: KLOG_FLAGS.logtostderr as LogFlagSpec,
-      alsologtostderr: KLOG_FLAGS.alsologtostderr as LogFlagSpec,
-    },
-    singleDashLong: false,
-  },
-  klog: { flags: KLOG_FLAGS, singleDashLong: true },
+  credkit: { flags: CREDKIT_FLAGS, singleDashLong: false },
+  klog: { flags: { ...CREDKIT_FLAGS, ...KLOG_FLAGS }, singleDashLong: true },
   'component-base': {
     flags: {
+      ...CREDKIT_FLAGS,
       v: { ...V, short: 'v' },
       vmodule: VMODULE,
       'log-flush-frequency': {
@@ -137,7 +139,7 @@ export const LOG_FLAG_SETS: Record<LogFlagFamily, LogFlagSet> = {
     },
     singleDashLong: false,
   },
-  cobra: { flags: { v: V }, singleDashLong: false, versionShort: 'v' },
+  cobra: { flags: CREDKIT_FLAGS, singleDashLong: false, versionShort: 'v' },
 };
 
 /** What the logging flags ask of credkit's logger. */

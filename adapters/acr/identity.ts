@@ -32,6 +32,17 @@ export function chooseIdentity(
 }
 
 /**
+ * Whether the pod's token is exchanged for this image (so checked before any call): a service
+ * account that names its Entra identity (either annotation: one alone is refused as a typo), and
+ * not a mirrored image, which always pulls as the node ("MCR image mirrored to ACR should use
+ * managed identity even with SA token", upstream plugin_test.go). Otherwise the token is ignored.
+ */
+export function exchangesToken(annotations: Record<string, string>, target: AcrTarget | null): boolean {
+  if (!target || target.mirrorSource) return false;
+  return CLIENT_ID_ANNOTATION in annotations || TENANT_ID_ANNOTATION in annotations;
+}
+
+/**
  * Both annotations, or neither (the pod did not opt in: the node's identity pulls, as before the
  * kubelet sent tokens). One without the other is a typo worth a clear error; upstream errors on
  * both cases, which breaks every pod the moment tokenAttributes is configured.

@@ -5,7 +5,7 @@
  */
 import { type Context, type Credential, defineProvider, parseImage } from '../../core/index.ts';
 import { ACR_FLAGS, type AcrScope, authorityHost, configPath, servicePrincipalAuth } from './config.ts';
-import { CLIENT_ID_ANNOTATION, chooseIdentity, TENANT_ID_ANNOTATION } from './identity.ts';
+import { CLIENT_ID_ANNOTATION, chooseIdentity, exchangesToken, TENANT_ID_ANNOTATION } from './identity.ts';
 import { ACR_MATCH_IMAGES, type AcrTarget, parseRegistryMirrors, resolveAcrTarget } from './registry.ts';
 
 /** The audience Entra ID federated identity credentials expect by convention. */
@@ -32,8 +32,12 @@ export const provider = defineProvider({
   matchImages: ACR_MATCH_IMAGES,
   positionals: '<azure.json>',
   flags: ACR_FLAGS,
+  // acr-credential-provider adds component-base's logging flags (logs.AddFlags): -v, --vmodule, ...
+  logFlags: 'component-base',
   audience: ENTRA_TOKEN_AUDIENCE,
   annotations: { optional: [CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION] },
+  exchangesToken: ({ request, image, ...scope }) =>
+    exchangesToken(request.serviceAccountAnnotations ?? {}, targetOf(image, scope)),
   cacheType: 'ServiceAccount',
   requireServiceAccount: false,
   defaultCacheDuration: '10m',

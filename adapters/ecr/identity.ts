@@ -3,7 +3,7 @@
  * node's credentials (upstream's decision table, research/aws-ecr.md §2.1): the role choice, the
  * ARN check that saves a doomed STS call, and the dispatch to the pod or the node leg.
  */
-import { type Context, CredkitError, type Env } from '../../core/index.ts';
+import { type Context, CredkitError, type Env, type RequestScope } from '../../core/index.ts';
 import type { AwsContext, AwsCredentials } from './aws.ts';
 import { type ECR_FLAGS, ROLE_ANNOTATION, ROLE_ENV } from './config.ts';
 import { assumeRoleWithWebIdentity } from './exchange.ts';
@@ -47,9 +47,24 @@ export async function signingIdentity(
     }
     // Upstream logs this at info only; said at the default verbosity so a missing annotation shows.
     ctx.log.info(`service account token of ${subject} not used: ${choice.reason}; using the node's credentials`);
+  } else if (ctx.request.serviceAccountToken) {
+    const choice = chooseRole(ctx.request.serviceAccountAnnotations ?? {}, ctx.env);
+    // Not exchanged, so not checked either (any audience, shape or expiry): the node answers.
+    const reason = 'reason' in choice ? choice.reason : 'no role';
+    ctx.log.info(`service account token not used: ${reason}; using the node's credentials`);
   }
   const node = await nodeCredentials(aws, stsRegion(ctx, registry));
   return { credentials: node.credentials, principal: `the node's credentials from ${node.source}` };
+}
+
+/**
+ * Whether the pod's token is exchanged (so checked before any call): only when a role is named
+ * (annotation, else AWS_ECR_ROLE_ARN), or when --require-role must refuse a token without one.
+ * Otherwise upstream logs "no arn provided" and signs with the node's credentials (main.go).
+ */
+export function exchangesToken(scope: RequestScope<typeof ECR_FLAGS>): boolean {
+  if (scope.flags['require-role']) return true;
+  return chooseRole(scope.request.serviceAccountAnnotations ?? {}, scope.env).roleArn !== undefined;
 }
 
 /**

@@ -9,7 +9,7 @@ import { type Context, type Credential, defineProvider } from '../../core/index.
 import { getAuthorizationToken } from './authorization.ts';
 import type { AwsContext } from './aws.ts';
 import { ECR_FLAGS, ROLE_ANNOTATION, ROLE_ENV, STS_AUDIENCE } from './config.ts';
-import { signingIdentity } from './identity.ts';
+import { exchangesToken, signingIdentity } from './identity.ts';
 import { ECR_MATCH_IMAGES, parseEcrHost } from './registry.ts';
 
 type EcrContext = Context<typeof ECR_FLAGS>;
@@ -40,10 +40,13 @@ export const provider = defineProvider({
   servesImage: (image) => parseEcrHost(image.host) !== undefined,
   audience: STS_AUDIENCE,
   annotations: { optional: [ROLE_ANNOTATION] },
+  exchangesToken,
   cacheType: 'ServiceAccount',
   requireServiceAccount: false,
   cacheKeyType: 'Registry',
   flags: ECR_FLAGS,
+  // ecr-credential-provider is a plain cobra command: -v is --version, -h is --help.
+  logFlags: 'cobra',
   positionals: '[get-credentials]',
   help: HELP,
   getCredentials,

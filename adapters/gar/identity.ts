@@ -26,6 +26,16 @@ export interface PlanInput {
   requestAnnotations?: Record<string, string>;
 }
 
+/**
+ * Whether the pod's token is exchanged (so checked before any call): self-managed federation
+ * exchanges every token; GKE only those of service accounts that opt in (upstream provider.go
+ * "Fallback to Node SA" otherwise); node mode none.
+ */
+export function exchangesToken(config: GarConfig, annotations: Record<string, string>): boolean {
+  if (config.mode === 'node') return false;
+  return config.mode === 'federation' || annotations[ENABLE_WI_IMAGE_PULL] === 'true';
+}
+
 export function planIdentity(config: GarConfig, input: PlanInput): IdentityPlan {
   const annotations = input.serviceAccount?.annotations ?? input.requestAnnotations ?? {};
   if (config.mode === 'node') {

@@ -6,7 +6,13 @@
 import { type Context, type Credential, defineProvider, type Env, type Logger } from '../../core/index.ts';
 import { GAR_FLAGS, readConfig, tokenAudienceOf } from './config.ts';
 import type { AccessToken } from './exchange.ts';
-import { ENABLE_WI_IMAGE_PULL, GCP_SERVICE_ACCOUNT, type IdentityPlan, planIdentity } from './identity.ts';
+import {
+  ENABLE_WI_IMAGE_PULL,
+  exchangesToken,
+  GCP_SERVICE_ACCOUNT,
+  type IdentityPlan,
+  planIdentity,
+} from './identity.ts';
 import { isGoogleRegistry, MATCH_IMAGES, REGISTRY_USERNAME } from './registry.ts';
 
 export const VERSION = '0.1.0';
@@ -42,11 +48,14 @@ export const provider = defineProvider({
   },
   audience: ({ flags }) => tokenAudienceOf(readConfig(flags)),
   annotations: { optional: [ENABLE_WI_IMAGE_PULL, GCP_SERVICE_ACCOUNT] },
+  exchangesToken: ({ request, flags }) => exchangesToken(readConfig(flags), request.serviceAccountAnnotations ?? {}),
   // The exchanged access token is bound to the service account, not to one pod's token.
   cacheType: 'ServiceAccount',
   defaultCacheDuration: '0s',
   cacheKeyType: 'Registry',
   flags: GAR_FLAGS,
+  // auth-provider-gcp adds every klog flag (klog.InitFlags); GKE passes `get-credentials --v=3`.
+  logFlags: 'klog',
   positionals: 'get-credentials',
   help: HELP,
   getCredentials,

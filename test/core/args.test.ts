@@ -188,6 +188,7 @@ describe.each<{ family: Family; cases: FamilyCase[] }>([
         check: { log: { notes: [expect.stringMatching(/^--log-flush-frequency is accepted and ignored/)] } },
       },
       { name: 'no threshold flag: every line', argv: [], check: { log: { stderrThreshold: 0 } } },
+      { name: "credkit's --logtostderr too", argv: ['--logtostderr=true'], check: { log: { notes: [] } } },
     ],
   },
   {
@@ -199,6 +200,7 @@ describe.each<{ family: Family; cases: FamilyCase[] }>([
       { name: '-vh: shorthands together', argv: ['-vh'], check: { version: true, help: true } },
       { name: "credkit's --v stays", argv: ['--v=4'], check: { version: false, log: { verbosity: 4 } } },
       { name: 'positional get-credentials', argv: ['get-credentials'], check: { version: false } },
+      { name: "credkit's --alsologtostderr too", argv: ['--alsologtostderr'], check: { log: { notes: [] } } },
     ],
   },
 ])('$family logging flags', ({ family, cases }) => {
@@ -270,7 +272,7 @@ describe('bad command lines are one-line usage errors', () => {
       argv: ['-vmodule=x=2'],
       message: /^--v must be a whole number such as 2, got "module=x=2"$/,
     },
-    { family: 'component-base', argv: ['--logtostderr'], message: /Unknown option '--logtostderr'/ },
+    { family: 'component-base', argv: ['--skip_headers'], message: /Unknown option '--skip_headers'/ },
     {
       family: 'component-base',
       argv: ['--log-flush-frequency=5'],

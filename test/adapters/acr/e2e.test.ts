@@ -138,6 +138,32 @@ describe('node identity', () => {
     expect(acr.azure.registry(REGISTRY).issued[0]?.clientId).toBe(KUBELET_IDENTITY);
     expect(acr.azure.entra.calls()).toBe(0);
   });
+
+  // The kubelet sends its configured audience for every pod (e.g. api://AKSIdentityBinding); a pod
+  // that pulls as the node never uses the token, so upstream never looks at it, nor does credkit.
+  it.each([
+    { name: 'another audience, no annotations', audience: 'api://AKSIdentityBinding' },
+    { name: 'expired, no annotations', expiresInSeconds: -3600 },
+    { name: 'another audience, a mirrored image', audience: 'api://AKSIdentityBinding', mirrored: true },
+  ])('token of $name: ignored, the managed identity answers', async ({ audience, expiresInSeconds, mirrored }) => {
+    const token = await acr.mint('app-a', {
+      ...(audience ? { audience } : {}),
+      ...(expiresInSeconds !== undefined ? { expiresInSeconds } : {}),
+    });
+    const result = await acr.exec({
+      image: mirrored ? 'mcr.microsoft.com/azure-cli:latest' : `${REGISTRY}/team/app`,
+      token,
+      ...(mirrored
+        ? { args: ['--registry-mirror=mcr.microsoft.com:myacr.azurecr.io'], annotations: annotationsFor(APP_A) }
+        : {}),
+    });
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toBe('');
+    credentialFor(result, mirrored ? 'mcr.microsoft.com' : REGISTRY);
+    expect(acr.azure.registry(REGISTRY).issued[0]?.clientId).toBe(KUBELET_IDENTITY);
+    expect(acr.azure.imds.calls()).toBe(1);
+    expect(acr.azure.entra.calls()).toBe(0);
+  });
 });
 
 describe('service account mode', () => {

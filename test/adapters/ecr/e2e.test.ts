@@ -306,9 +306,53 @@ describe('service account tokens', () => {
       cacheType: 'ServiceAccount',
     });
     expect(result.verdict.valid).toBe(true);
-    expect(result.stderr).toContain(`service account token of ${SUBJECT_A} not used`);
+    expect(result.stderr).toMatch(
+      /^I.* service account token not used: no annotation eks\.amazonaws\.com\/ecr-role-arn and no AWS_ECR_ROLE_ARN; using the node's credentials\n$/,
+    );
     expect(calls()).toEqual({ sts: 0, ecr: 1, imds: 3 });
     expect(leaks(result, [token])).toEqual([]);
+  });
+
+  // Upstream signs with the node's credentials whenever no role is named ("no arn provided"), never
+  // looking at the token; so does credkit: the token is not judged on that path (issue 10 item 2).
+  it.each([
+    { name: 'another audience', token: () => ecr.mint('team-a', 'puller', { audience: 'api://AKSIdentityBinding' }) },
+    { name: 'expired', token: () => ecr.mint('team-a', 'puller', { expiresInSeconds: -3600 }) },
+    { name: 'not a JWT', token: async () => 'not-a-jwt-but-sent-anyway' },
+    { name: 'an empty role annotation', token: () => ecr.mint('team-a', 'puller', { audience: 'other' }), role: '' },
+  ])('no role, token $name: ignored, the node credentials answer', async ({ token: mint, role }) => {
+    const token = await mint();
+    const result = await ecr.run({
+      image: `${host}/team-a/app`,
+      serviceAccountToken: token,
+      ...(role !== undefined ? { serviceAccountAnnotations: { [ROLE_ANNOTATION]: role } } : {}),
+      cacheType: 'ServiceAccount',
+    });
+    expect(result.exitCode).toBe(0);
+    expect(result.verdict.valid).toBe(true);
+    expect(ecr.aws.principalOf(passwordOf(result))).toBe('instance-role:eks-node');
+    expect(calls()).toEqual({ sts: 0, ecr: 1, imds: 3 });
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(leaks(result, [token])).toEqual([]);
+  });
+
+  it.each<{ name: string; annotations: Record<string, string>; env: Record<string, string>; args?: string[] }>([
+    { name: 'the role annotation', annotations: { [ROLE_ANNOTATION]: ROLE_A }, env: {} },
+    { name: 'AWS_ECR_ROLE_ARN', annotations: {}, env: { AWS_ECR_ROLE_ARN: ROLE_A } },
+    { name: '--require-role without a role', annotations: {}, env: {}, args: ['--require-role'] },
+  ])('exchange path ($name), token of another audience: exit 4 before any call', async (c) => {
+    const token = await ecr.mint('team-a', 'puller', { audience: 'api://AKSIdentityBinding' });
+    const result = await ecr.run({
+      image: `${host}/team-a/app`,
+      serviceAccountToken: token,
+      serviceAccountAnnotations: c.annotations,
+      env: c.env,
+      cacheType: 'ServiceAccount',
+      args: c.args ?? [],
+    });
+    expect(result.exitCode).toBe(ERROR_KINDS.token);
+    expect(result.stderr).toMatch(/token audience is \["api:\/\/AKSIdentityBinding"\], this provider expects sts/);
+    expect(calls()).toEqual({ sts: 0, ecr: 0, imds: 0 });
   });
 
   it.each([

@@ -165,6 +165,32 @@ describe('credkit-gar as the kubelet runs it', () => {
     expect(g.world.proxy.connects.length).toBe(connects);
   });
 
+  // Upstream falls back to the node's service account for every pod that did not opt in, never
+  // reading the token ("Fallback to Node SA", provider.go); the token is not judged on that path.
+  it.each([
+    { name: 'GKE mode, not opted in, another audience', args: GKE_ARGS, aud: 'sts.amazonaws.com', expires: 3600 },
+    { name: 'GKE mode, not opted in, expired', args: GKE_ARGS, aud: 'my-project.svc.id.goog', expires: -3600 },
+    {
+      name: 'GKE mode, opt-in "false", another audience',
+      args: GKE_ARGS,
+      aud: 'other',
+      expires: 3600,
+      annotations: { 'iam.gke.io/enable-wi-image-pull': 'false' },
+    },
+    { name: 'node mode, another audience', args: NODE_ARGS, aud: 'api://AKSIdentityBinding', expires: 3600 },
+  ])('$name: the token is ignored, the node answers', async ({ args, aud, expires, annotations }) => {
+    const token = await mint(aud, 'puller', expires);
+    const result = await kubelet(args, {
+      serviceAccountToken: token,
+      ...(annotations ? { serviceAccountAnnotations: annotations } : {}),
+    });
+    expect(result.exitCode).toBe(0);
+    expect(result.verdict.valid).toBe(true);
+    expect(g.cloud.whoIs(passwordOf(result))).toBe(NODE_SA);
+    expect(g.cloud.sts.calls()).toBe(0);
+    expect(result.stderr).toContain('service account token not used: ');
+  });
+
   it('STS invalid_grant: one clear line, no secret, no fallback to the node', async () => {
     const forged = await (await startFakeIssuer()).mint({
       audience: WIF_TOKEN_AUDIENCE,
