@@ -7,7 +7,15 @@
 import { join } from 'node:path';
 import type { Backend } from '../cli/build/targets.ts';
 import { build } from '../cli/build.ts';
-import { BIN_DIR, CLOUDS, isOlderThanSources, ROOT, SHARED_SOURCES } from '../scripts/binaries.ts';
+import {
+  ADAPTER_BINARIES,
+  BIN_DIR,
+  type BinarySpec,
+  isOlderThanSources,
+  prepareEntry,
+  ROOT,
+  SHARED_SOURCES,
+} from '../scripts/binaries.ts';
 import { buildBinaries } from '../scripts/build-binaries.ts';
 
 export interface BenchBinary {
@@ -16,16 +24,7 @@ export interface BenchBinary {
   file: string;
 }
 
-interface BenchBuild {
-  name: string;
-  entry: string;
-  wrap: boolean;
-  sources: string[];
-}
-
-const cloudSources = (cloud: string) => [`adapters/${cloud}`, `bench/entries/${cloud}.ts`, ...SHARED_SOURCES];
-
-function benchBuilds(backend: Backend): BenchBuild[] {
+function benchBuilds(backend: Backend): BinarySpec[] {
   const printFloor = {
     name: 'print-floor',
     entry: 'bench/floor.ts',
@@ -50,12 +49,8 @@ function benchBuilds(backend: Backend): BenchBuild[] {
       wrap: true,
       sources: ['examples/static.ts', ...SHARED_SOURCES],
     },
-    ...CLOUDS.map((cloud) => ({
-      name: `credkit-${cloud}`,
-      entry: `bench/entries/${cloud}.ts`,
-      wrap: true,
-      sources: cloudSources(cloud),
-    })),
+    // The adapters' binaries, from the same provider modules as the product's bun binaries.
+    ...ADAPTER_BINARIES,
   ];
 }
 
@@ -69,14 +64,14 @@ export async function prepareBinaries(
     const product = await buildBinaries({ targets: ['linux-x64'], ifStale: true, log });
     if (product.failed.length > 0)
       throw new Error(`npm run build failed: ${product.failed.map((f) => f.name).join(', ')}`);
-    for (const name of ['static-provider', ...CLOUDS.map((cloud) => `credkit-${cloud}`)]) {
+    for (const name of ['static-provider', ...ADAPTER_BINARIES.map((spec) => spec.name)]) {
       binaries.set(name, { name, file: join(BIN_DIR, name) });
     }
   }
   for (const spec of benchBuilds(backend)) {
     const file = join(ROOT, 'dist', 'bench', backend, spec.name);
     if (isOlderThanSources(file, spec)) {
-      const built = await build({ entry: join(ROOT, spec.entry), outfile: file, backend, wrap: spec.wrap });
+      const built = await build({ entry: prepareEntry(spec), outfile: file, backend, wrap: spec.wrap });
       log(`built ${file.slice(ROOT.length)} (${backend}, ${(built.durationMs / 1000).toFixed(1)}s)`);
     }
     binaries.set(spec.name, { name: spec.name, file });

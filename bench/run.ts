@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every compiled binary against its floor, interleaved (binary, floor, binary,
  * floor, ...), for each request kind; a storm of concurrent execs per binary and per floor; file
- * sizes. The fakes are the adapters' own (adapters/<cloud>/fake.ts) behind the CONNECT proxy with the
+ * sizes. The fakes are the adapters' own (adapters/<cloud>/fake/) behind the CONNECT proxy with the
  * test CA. Prints the figures and rewrites the generated part of bench/RESULTS.md.
  *
  *   npm run bench -- [--runs 20] [--storm 64] [--clouds ecr,acr,gar] [--backends bun[,node-sea]] [--no-write]
@@ -33,6 +33,7 @@ import {
   kubeletEnv,
   SCENARIOS,
   type ScenarioRun,
+  scenarioFor,
 } from './scenarios.ts';
 
 const STATIC_ENV = { STATIC_USERNAME: 'robot', STATIC_PASSWORD: 'bench-static-password' };
@@ -321,7 +322,7 @@ async function main(): Promise<void> {
     for (const cloud of opts.clouds) {
       const world = await startFakeWorld();
       worlds.push(world);
-      scenarios[cloud] = await SCENARIOS[cloud](world, identities);
+      scenarios[cloud] = await scenarioFor(cloud, world, identities);
     }
     for (const backend of opts.backends) {
       log(`[${backend}] building what is stale`);

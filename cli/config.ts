@@ -15,10 +15,10 @@ import {
   type TokenAttributes,
   tokenAttributesOf,
 } from '../core/index.ts';
-import { isCloud, loadProvider } from './providers.ts';
+import { adapterOf, CLOUDS, loadProvider } from './providers.ts';
 import { trustNotes } from './trust.ts';
 
-export const CONFIG_HELP = `usage: credkit config <ecr|acr|gar|module.ts> [flags]
+export const CONFIG_HELP = `usage: credkit config <${CLOUDS.join('|')}|module.ts> [flags]
 
 Prints the kubelet CredentialProviderConfig (kubelet.config.k8s.io/v1) for the provider, the RBAC that
 lets nodes request service account tokens for its audience, and the cloud-side trust to set up.
@@ -26,7 +26,7 @@ lets nodes request service account tokens for its audience, and the cloud-side t
 flags:
   --name NAME                 provider (binary) name (default: the provider's own)
   --arg ARG                   an argument for the binary (repeatable; also decides audience-dependent flags;
-                              default for acr: /etc/kubernetes/azure.json, for gar: get-credentials)
+                              default: what the upstream install passes, e.g. acr: /etc/kubernetes/azure.json)
   --env NAME=VALUE            an env entry for the binary (repeatable)
   --token-audience AUD        override the audience the provider expects
   --require-service-account   only pods with a service account get credentials
@@ -34,13 +34,6 @@ flags:
   --default-cache-duration D  kubelet defaultCacheDuration (default 0s: credkit always sends cacheDuration)
   --only config|rbac          print one part only
 `;
-
-/** What the upstream providers' installs pass, so the generated entry works as is. */
-const DEFAULT_ARGS: Record<string, string[]> = {
-  ecr: [],
-  acr: ['/etc/kubernetes/azure.json'],
-  gar: ['get-credentials'],
-};
 
 export async function runConfigCommand(argv: string[], out: (text: string) => void): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -60,9 +53,12 @@ export async function runConfigCommand(argv: string[], out: (text: string) => vo
   });
   if (values.help) return (out(CONFIG_HELP), 0);
   const [target] = positionals;
-  if (!target) throw new CredkitError('usage', 'credkit config needs a provider: ecr, acr, gar or a module path');
+  if (!target)
+    throw new CredkitError('usage', `credkit config needs a provider: ${CLOUDS.join(', ')} or a module path`);
   const provider = await loadProvider(target);
-  const args = values.arg ?? (isCloud(target) ? (DEFAULT_ARGS[target] ?? []) : []);
+  const adapter = adapterOf(target);
+  // What the upstream provider's install passes, so the generated entry works as is.
+  const args = values.arg ?? [...(adapter?.defaultArgs ?? [])];
   const env = parseEnv(values.env ?? []);
   const parsed = parseProviderArgs(provider, args);
   const attributes = values['node-only']
@@ -72,7 +68,7 @@ export async function runConfigCommand(argv: string[], out: (text: string) => vo
         requireServiceAccount: values['require-service-account'],
       });
   const entry = providerEntry(provider, {
-    name: values.name ?? (isCloud(target) ? `credkit-${target}` : provider.name),
+    name: values.name ?? adapter?.binary ?? provider.name,
     args,
     env,
     attributes,
@@ -81,7 +77,7 @@ export async function runConfigCommand(argv: string[], out: (text: string) => vo
   const errors = validateCredentialProviderConfig([entry]);
   if (errors.length > 0)
     throw new CredkitError('usage', `the generated config would stop the kubelet: ${errors.join('; ')}`);
-  out(render(isCloud(target) ? target : provider.name, entry, attributes, values.only));
+  out(render(adapter?.name ?? provider.name, entry, attributes, values.only));
   return 0;
 }
 

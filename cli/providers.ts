@@ -1,24 +1,32 @@
 /**
- * Resolves what a `credkit` command names: one of the three clouds, or a module whose default
- * export is a provider made with the kit.
+ * Resolves what a `credkit` command names: a registered adapter (adapters/index.ts), or a module
+ * whose default export is a provider made with the kit.
  */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ADAPTERS, adapterNamed } from '../adapters/index.ts';
+import type { AdapterDescriptor } from '../core/adapter.ts';
 import { CredkitError, isProvider, type Provider } from '../core/index.ts';
-import { importModule } from './module.ts';
 
-export const CLOUDS = ['ecr', 'acr', 'gar'] as const;
-export type Cloud = (typeof CLOUDS)[number];
+/** The registered adapters' names: `credkit config <name>`. */
+export const CLOUDS: readonly string[] = ADAPTERS.map((adapter) => adapter.name);
 
-export function isCloud(name: string): name is Cloud {
-  return (CLOUDS as readonly string[]).includes(name);
+export function isCloud(name: string): boolean {
+  return adapterNamed(name) !== undefined;
+}
+
+/** The descriptor a command names, or undefined for a module path. */
+export function adapterOf(target: string): AdapterDescriptor | undefined {
+  return adapterNamed(target);
 }
 
 export async function loadProvider(target: string): Promise<Provider> {
-  if (isCloud(target)) return (await loadCloud(target)) as Provider;
+  const adapter = adapterNamed(target);
+  if (adapter) return adapter.provider();
   let module: { default?: unknown; provider?: unknown };
   try {
-    module = (await importModule(target)) as typeof module;
+    module = await import(pathToFileURL(resolve(target)).href);
   } catch (error) {
-    if (error instanceof CredkitError) throw error;
     throw new CredkitError('usage', `cannot load ${target}: ${(error as Error).message.split('\n')[0]}`);
   }
   const candidate = module.default ?? module.provider;
@@ -26,15 +34,4 @@ export async function loadProvider(target: string): Promise<Provider> {
     throw new CredkitError('usage', `${target} has no default export made with defineProvider()`);
   }
   return candidate;
-}
-
-async function loadCloud(cloud: Cloud): Promise<unknown> {
-  switch (cloud) {
-    case 'ecr':
-      return (await import('../adapters/ecr/index.ts')).provider;
-    case 'acr':
-      return (await import('../adapters/acr/index.ts')).provider;
-    case 'gar':
-      return (await import('../adapters/gar/index.ts')).provider;
-  }
 }

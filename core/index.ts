@@ -2,6 +2,7 @@
  * credkit: the kit for kubelet image credential providers. Public surface only.
  * @packageDocumentation
  */
+export type { AdapterDescriptor } from './adapter.ts';
 export {
   COMMON_FLAGS,
   type CommandLine,

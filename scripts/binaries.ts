@@ -2,22 +2,28 @@
  * The binaries `npm run build` makes, and when they are out of date. Shared by the build script, the
  * test setup (which rebuilds stale host binaries before a run) and the benchmark.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ADAPTERS } from '../adapters/index.ts';
 import { executableName, hostTarget, type Target } from '../cli/build/targets.ts';
 
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const BIN_DIR = join(ROOT, 'dist', 'bin');
-export const CLOUDS = ['ecr', 'acr', 'gar'] as const;
 
 export interface BinarySpec {
   /** File name in dist/bin (without .exe). */
   name: string;
   /** Module to compile, relative to the repository root. */
   entry: string;
-  /** cli/<cloud>.ts call main themselves; examples export a provider. */
+  /** true: `entry`'s default export is handed to the kit's `main` (credkit build <module>); false: it calls main. */
   wrap: boolean;
+  /**
+   * For the adapters' binaries: the module whose `provider` export `entry` re-exports as its
+   * default, written before a build. So each is built from `adapters/<name>/provider.ts` exactly as
+   * a user's provider module is, and no entry file per cloud is kept by hand.
+   */
+  reexports?: string;
   /** Source folders and files whose changes make the binary stale. */
   sources: string[];
 }
@@ -25,13 +31,17 @@ export interface BinarySpec {
 /** Everything the per-cloud binaries and the example are built from, besides their own folders. */
 export const SHARED_SOURCES = ['core', 'cli/build', 'cli/build.ts', 'package.json', 'package-lock.json'];
 
+/** The binary of each registered adapter (adapters/index.ts). */
+export const ADAPTER_BINARIES: BinarySpec[] = ADAPTERS.map((adapter) => ({
+  name: adapter.binary,
+  entry: `dist/entries/${adapter.binary}.ts`,
+  wrap: true,
+  reexports: `adapters/${adapter.name}/provider.ts`,
+  sources: [`adapters/${adapter.name}`, ...SHARED_SOURCES],
+}));
+
 export const BINARIES: BinarySpec[] = [
-  ...CLOUDS.map((cloud) => ({
-    name: `credkit-${cloud}`,
-    entry: `cli/${cloud}.ts`,
-    wrap: false,
-    sources: [`cli/${cloud}.ts`, `adapters/${cloud}`, ...SHARED_SOURCES],
-  })),
+  ...ADAPTER_BINARIES,
   // Until the descriptor list drives this file (issue 12): the fourth adapter's binary.
   {
     name: 'credkit-quay',
@@ -48,15 +58,26 @@ export const BINARIES: BinarySpec[] = [
   },
 ];
 
+/** The spec's entry, absolute, written first when it re-exports an adapter's provider. */
+export function prepareEntry(spec: BinarySpec): string {
+  const entry = join(ROOT, spec.entry);
+  if (spec.reexports) {
+    mkdirSync(dirname(entry), { recursive: true });
+    const from = relative(dirname(entry), join(ROOT, spec.reexports));
+    writeFileSync(entry, `export { provider as default } from ${JSON.stringify(from)};\n`);
+  }
+  return entry;
+}
+
 /** dist/bin/<name> for the host, dist/bin/<target>/<name>[.exe] for other targets. */
 export function binaryPath(name: string, target: Target | undefined = hostTarget()): string {
   if (!target || target === hostTarget()) return join(BIN_DIR, name);
   return executableName(join(BIN_DIR, target, name), target);
 }
 
-/** Whether the spec's entry point exists yet (the adapters land in their own issues). */
+/** Whether the spec's entry point exists yet (a module an adapter's binary re-exports counts). */
 export function entryExists(spec: BinarySpec): boolean {
-  return existsSync(join(ROOT, spec.entry));
+  return existsSync(join(ROOT, spec.reexports ?? spec.entry));
 }
 
 /** Newest modification time among the spec's sources (folders walked, core/testing excluded). */

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { hostTarget, type Target } from '../cli/build/targets.ts';
 import { build } from '../cli/build.ts';
-import { BINARIES, type BinarySpec, binaryPath, entryExists, isStale, ROOT } from './binaries.ts';
+import { BINARIES, type BinarySpec, binaryPath, entryExists, isStale, prepareEntry, ROOT } from './binaries.ts';
 
 export interface BuildAllOptions {
   targets: Target[];
@@ -45,7 +45,7 @@ async function buildOne(
   const outfile = binaryPath(spec.name, target);
   if (ifStale && !isStale(spec, target)) return;
   try {
-    const built = await build({ entry: `${ROOT}${spec.entry}`, outfile, target, wrap: spec.wrap });
+    const built = await build({ entry: prepareEntry(spec), outfile, target, wrap: spec.wrap });
     log(
       `built ${built.outfile.slice(ROOT.length)} (${target}, ${(built.bytes / 2 ** 20).toFixed(1)} MiB, ${(built.durationMs / 1000).toFixed(1)}s)`,
     );

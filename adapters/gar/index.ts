@@ -1,7 +1,11 @@
 /**
- * credkit/gar: the Google Artifact Registry adapter. Public surface only; the fakes live in
- * `./fake/` (re-exported from credkit/testing) so the binary never loads them.
+ * credkit/gar: the Google Artifact Registry adapter. Its public surface and its descriptor only;
+ * the binary is built from `./provider.ts`, and the fakes live in `./fake/` (credkit/gar/fake), so
+ * it never loads them.
  */
+import type { AdapterDescriptor } from '../../core/index.ts';
+import { trustNotes } from './trust.ts';
+
 export { GAR_FLAGS, type GarConfig, type GarFlags, readConfig } from './config.ts';
 export type { Federation } from './federation.ts';
 export {
@@ -13,3 +17,14 @@ export {
 } from './identity.ts';
 export { provider, provider as default, VERSION } from './provider.ts';
 export { isGoogleRegistry, MATCH_IMAGES, REGISTRY_USERNAME } from './registry.ts';
+
+/** The cloud as the framework sees it (core/adapter.ts): listed in adapters/index.ts. */
+export const adapter: AdapterDescriptor = {
+  name: 'gar',
+  binary: 'credkit-gar',
+  dropInFor: 'auth-provider-gcp',
+  defaultArgs: ['get-credentials'],
+  trustNotes,
+  provider: async () => (await import('./provider.ts')).provider,
+  testing: async () => (await import('./fake/scenario.ts')).testing,
+};

@@ -15,7 +15,7 @@ import { parseGoDuration } from '../../core/duration.ts';
 import { type FakeWorld, runLikeKubelet, startFakeWorld } from '../../core/testing/index.ts';
 import { BIN_DIR, ROOT } from '../../scripts/binaries.ts';
 import { writeResults } from '../report.ts';
-import { type Cloud, type CloudScenario, carriesIdentity, ecrScenario, SCENARIOS } from '../scenarios.ts';
+import { type CloudScenario, carriesIdentity, ecrScenario, scenarioFor } from '../scenarios.ts';
 import type { CacheKeyType } from './kubelet-cache.ts';
 import { type Bar, barChart } from './plot.ts';
 import {
@@ -41,6 +41,9 @@ interface Service {
   quotaPerSecond?: number;
   quotaSource: string;
 }
+
+/** The clouds this study has upstream behaviours and published quotas for. */
+type Cloud = 'ecr' | 'acr' | 'gar';
 
 /** The token services each cloud's exec calls, and their published quota where there is one. */
 const SERVICES: Record<Cloud, Service[]> = {
@@ -268,7 +271,7 @@ async function credkitRows(opts: Options, log: (line: string) => void): Promise<
   ] as const) {
     log(`sampling credkit-${cloud} hints`);
     const samples = await withWorld(async (world) =>
-      sampleHints(cloud, await SCENARIOS[cloud](world, opts.samples), opts.samples),
+      sampleHints(cloud, await scenarioFor(cloud, world, opts.samples), opts.samples),
     );
     const behaviour = credkitBehaviour(`credkit-${cloud}`, samples, life);
     rows.push({ cloud, kind: 'credkit', setting: 'default', behaviour, samples, result: simulate(behaviour) });

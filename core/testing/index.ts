@@ -25,6 +25,16 @@ export {
   serveRegistryContent,
 } from './registry.ts';
 export {
+  type AdapterTesting,
+  carriesIdentity,
+  kubeletEnv,
+  SCENARIO_NAMESPACE,
+  type Scenario,
+  type ScenarioRun,
+  scenarioSubject,
+  scenarioToken,
+} from './scenario.ts';
+export {
   type FakeHandler,
   type FakeRequest,
   type FakeResponse,

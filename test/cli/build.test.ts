@@ -8,11 +8,20 @@ import { closeSync, existsSync, mkdtempSync, openSync, readSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Cloud, type CloudScenario, carriesIdentity, kubeletEnv, SCENARIOS } from '../../bench/scenarios.ts';
+import { ADAPTERS } from '../../adapters/index.ts';
 import { build, runBuildCommand } from '../../cli/build.ts';
 import { ERROR_KINDS } from '../../core/index.ts';
-import { type FakeServer, type FakeWorld, runLikeKubelet, startFakeWorld } from '../../core/testing/index.ts';
-import { binaryPath, ROOT } from '../../scripts/binaries.ts';
+import {
+  carriesIdentity,
+  type FakeServer,
+  type FakeWorld,
+  kubeletEnv,
+  runLikeKubelet,
+  SCENARIO_NAMESPACE,
+  startFakeWorld,
+} from '../../core/testing/index.ts';
+import { ADAPTER_BINARIES, binaryPath, prepareEntry, ROOT } from '../../scripts/binaries.ts';
+import { startScenario } from '../../testing/index.ts';
 import { providerCommand } from '../support/commands.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'credkit-build-test-'));
@@ -248,58 +257,65 @@ describe('the core HTTP layer inside a compiled binary', () => {
   });
 });
 
-describe.each(['ecr', 'acr', 'gar'] as const)('dist/bin/credkit-%s against its fake cloud', (cloud: Cloud) => {
-  let world: FakeWorld;
-  let scenario: CloudScenario;
+/** Every registered adapter's scenario, started once for this file (each in a world of its own). */
+const adapterScenarios = await Promise.all(
+  ADAPTERS.map(async (adapter) => ({
+    cloud: adapter.name,
+    binary: adapter.binary,
+    scenario: await startScenario(adapter.name, 2),
+  })),
+);
+afterAll(() => Promise.all(adapterScenarios.map(({ scenario }) => scenario.world.close())));
 
-  beforeAll(async () => {
-    world = await startFakeWorld();
-    scenario = await SCENARIOS[cloud](world, 2);
-  });
-  afterAll(() => world?.close());
+describe.each(adapterScenarios)(
+  'dist/bin/$binary against its fake cloud',
+  ({ cloud, binary: binaryName, scenario }) => {
+    const world = scenario.world;
 
-  it('is a fresh host executable, and what providerCommand runs', () => {
-    const binary = binaryPath(`credkit-${cloud}`);
-    expect(providerCommand(cloud)).toEqual([binary]);
-    expect(executableFormat(binary)).toEqual({ format: 'elf', machine: ELF_X86_64 });
-  });
-
-  const identities = [
-    { name: 'node identity', pick: (s: CloudScenario) => Promise.resolve(s.node) },
-    { name: 'service account token exchange', pick: (s: CloudScenario) => s.serviceAccount(1) },
-  ];
-  it.each(identities)('$name: valid, its own credential, through the proxy, empty stderr', async ({ pick }) => {
-    const exec = await pick(scenario);
-    const connects = world.proxy.connects.length;
-    const result = await runLikeKubelet({ command: [...providerCommand(cloud), ...exec.args], ...exec.run });
-    expect(result.stderr).toBe('');
-    expect(result.exitCode).toBe(0);
-    expect(result.verdict.valid).toBe(true);
-    expect(result.verdict.cacheSeconds).toBeGreaterThan(0);
-    const password = Object.values(result.response?.auth ?? {})[0]?.password;
-    expect(carriesIdentity(scenario, password, exec.expected)).toBe(true);
-    expect(world.proxy.connects.length).toBeGreaterThan(connects);
-  });
-
-  it('a token for another audience: exit 4, one line, the token nowhere', async () => {
-    const exec = await scenario.serviceAccount(0);
-    const token = await world.issuer.mint({
-      namespace: 'bench',
-      serviceAccount: 'sa-0',
-      audience: 'https://wrong.example',
+    it('is a fresh host executable, and what providerCommand runs', () => {
+      const binary = binaryPath(binaryName);
+      expect(providerCommand(cloud)).toEqual([binary]);
+      expect(executableFormat(binary)).toEqual({ format: 'elf', machine: ELF_X86_64 });
     });
-    const result = await runLikeKubelet({
-      command: [...providerCommand(cloud), ...exec.args],
-      ...exec.run,
-      serviceAccountToken: token,
+
+    const node = scenario.node;
+    const identities = [
+      ...(node ? [{ name: 'node identity', pick: () => Promise.resolve(node) }] : []),
+      { name: 'service account token exchange', pick: () => scenario.serviceAccount(1) },
+    ];
+    it.each(identities)('$name: valid, its own credential, through the proxy, empty stderr', async ({ pick }) => {
+      const exec = await pick();
+      const connects = world.proxy.connects.length;
+      const result = await runLikeKubelet({ command: [...providerCommand(cloud), ...exec.args], ...exec.run });
+      expect(result.stderr).toBe('');
+      expect(result.exitCode).toBe(0);
+      expect(result.verdict.valid).toBe(true);
+      expect(result.verdict.cacheSeconds).toBeGreaterThan(0);
+      const password = Object.values(result.response?.auth ?? {})[0]?.password;
+      expect(carriesIdentity(scenario, exec, password)).toBe(true);
+      expect(world.proxy.connects.length).toBeGreaterThan(connects);
     });
-    expect(result.exitCode).toBe(ERROR_KINDS.token);
-    expect(result.stdout).toBe('');
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).not.toContain(token);
-    expect(result.stderr).not.toContain(token.split('.')[2]);
-  });
-});
+
+    it('a token for another audience: exit 4, one line, the token nowhere', async () => {
+      const exec = await scenario.serviceAccount(0);
+      const token = await world.issuer.mint({
+        namespace: SCENARIO_NAMESPACE,
+        serviceAccount: 'sa-0',
+        audience: 'https://wrong.example',
+      });
+      const result = await runLikeKubelet({
+        command: [...providerCommand(cloud), ...exec.args],
+        ...exec.run,
+        serviceAccountToken: token,
+      });
+      expect(result.exitCode).toBe(ERROR_KINDS.token);
+      expect(result.stdout).toBe('');
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).not.toContain(token);
+      expect(result.stderr).not.toContain(token.split('.')[2]);
+    });
+  },
+);
 
 describe('other targets and back-ends', () => {
   const example = join(ROOT, 'examples', 'static.ts');
@@ -336,15 +352,15 @@ describe('other targets and back-ends', () => {
 
   it('linux-arm64 credkit-ecr exchanges a service account token with the real AWS SDK under qemu', async () => {
     const binary = join(work, 'arm64', 'credkit-ecr');
-    await build({ entry: join(ROOT, 'cli', 'ecr.ts'), outfile: binary, target: 'linux-arm64', wrap: false });
+    const spec = ADAPTER_BINARIES.find((candidate) => candidate.name === 'credkit-ecr')!;
+    await build({ entry: prepareEntry(spec), outfile: binary, target: 'linux-arm64', wrap: spec.wrap });
     expect(executableFormat(binary)).toEqual({ format: 'elf', machine: ELF_AARCH64 });
     expect(
       qemu.filter((path) => !existsSync(path)),
       QEMU_MISSING,
     ).toEqual([]);
-    const world = await startFakeWorld();
+    const scenario = await startScenario('ecr', 1);
     try {
-      const scenario = await SCENARIOS.ecr(world, 1);
       const exec = await scenario.serviceAccount(0);
       const result = await runLikeKubelet({
         command: [qemu[0] as string, '-L', qemu[1] as string, binary, ...exec.args],
@@ -352,11 +368,9 @@ describe('other targets and back-ends', () => {
       });
       expect(result.stderr).toBe('');
       expect(result.verdict.valid).toBe(true);
-      expect(carriesIdentity(scenario, Object.values(result.response?.auth ?? {})[0]?.password, exec.expected)).toBe(
-        true,
-      );
+      expect(carriesIdentity(scenario, exec, Object.values(result.response?.auth ?? {})[0]?.password)).toBe(true);
     } finally {
-      await world.close();
+      await scenario.world.close();
     }
   }, 180_000);
 

@@ -1,17 +1,23 @@
 /**
  * How tests start a provider "as the kubelet would": the compiled dist/bin/credkit-<cloud>, which
  * the test setup (global-setup.ts) rebuilds when it is older than its sources. Falls back to the
- * TypeScript entry under the pinned Node when the binary is missing or stale (an adapter mid-edit),
+ * TypeScript sources under the pinned Node when the binary is missing or stale (an adapter mid-edit),
  * or when CREDKIT_TEST_RUNTIME=ts asks for it.
  */
+import { existsSync } from 'node:fs';
+import { adapterNamed } from '../../adapters/index.ts';
 import { BINARIES, binaryPath, isStale, ROOT } from '../../scripts/binaries.ts';
 
 export { ROOT };
 
-/** argv for the per-cloud binary named `credkit-<cloud>` (cloud: ecr | acr | gar). */
+/** argv for the binary of the registered adapter `cloud` (adapters/index.ts), e.g. credkit-ecr. */
 export function providerCommand(cloud: string): string[] {
-  const compiled = compiledProvider(`credkit-${cloud}`);
-  return compiled ? [compiled] : [process.execPath, `${ROOT}cli/${cloud}.ts`];
+  const adapter = adapterNamed(cloud);
+  const compiled = compiledProvider(adapter?.binary ?? `credkit-${cloud}`);
+  if (compiled) return [compiled];
+  // Until an adapter registers, its own cli/<cloud>.ts entry (the transitional BINARIES line).
+  if (!adapter && existsSync(`${ROOT}cli/${cloud}.ts`)) return [process.execPath, `${ROOT}cli/${cloud}.ts`];
+  return [process.execPath, `${ROOT}test/support/provider-main.ts`, cloud];
 }
 
 /** The fresh compiled binary `name` (a BINARIES entry), or undefined. */

@@ -1,4 +1,0 @@
-/** credkit-gar as a provider module (default export), so both back-ends build it the same way. */
-import { provider } from '../../adapters/gar/index.ts';
-
-export default provider;
