@@ -3,6 +3,7 @@
  * and its own command-line flags. Kept upstream's (research/aws-ecr.md §2.1), so EKS node configs and
  * service account annotations keep working unchanged.
  */
+import { CredkitError, formatSeconds, parseDurationMs } from '../../core/index.ts';
 
 /** The pod's service account annotation naming the role to assume (not IRSA's `role-arn`, on purpose: §2.1). */
 export const ROLE_ANNOTATION = 'eks.amazonaws.com/ecr-role-arn';
@@ -13,10 +14,43 @@ export const STS_AUDIENCE = 'sts.amazonaws.com';
 /** Upstream's session name; role trust policies and CloudTrail queries may rely on it. */
 export const ROLE_SESSION_NAME = 'ecr-credential-provider';
 
-/** credkit-ecr's own flag; upstream has none, so no upstream config carries it. */
+/** STS's bounds for AssumeRoleWithWebIdentity DurationSeconds (STS API reference). */
+export const MIN_SESSION_SECONDS = 900;
+export const MAX_SESSION_SECONDS = 43_200;
+
+/** credkit-ecr's own flags; upstream has none, so no upstream config carries them. */
 export const ECR_FLAGS = {
   'require-role': {
     type: 'boolean',
     description: `fail when a pod's token arrives but no role is named (${ROLE_ANNOTATION} or ${ROLE_ENV}); default: use the node's credentials, as upstream`,
   },
+  'session-duration': {
+    type: 'string',
+    description:
+      "how long the pod's role session lasts (STS DurationSeconds), 15m to 12h and at most the role's MaxSessionDuration; the answer is cached that long less 5m. Default: STS's 1h, as upstream. A role that allows less gets its default, said at --v=1",
+  },
 } as const;
+
+/**
+ * `--session-duration` in whole seconds, or undefined for STS's default (no DurationSeconds sent,
+ * as upstream). Why the default stays 1 h: every role allows it (MaxSessionDuration starts at 1 h),
+ * so the exchange is one round trip; a longer session means fewer execs (the kubelet caches the
+ * answer per service account for that long) but a credential that outlives its pod by as much.
+ */
+export function sessionDurationSeconds(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  let ms: number;
+  try {
+    ms = parseDurationMs(value);
+  } catch {
+    ms = Number.NaN;
+  }
+  const seconds = ms / 1000;
+  if (!Number.isInteger(seconds) || seconds < MIN_SESSION_SECONDS || seconds > MAX_SESSION_SECONDS) {
+    throw new CredkitError(
+      'usage',
+      `--session-duration ${JSON.stringify(value)} is not a session STS grants: use whole seconds from ${formatSeconds(MIN_SESSION_SECONDS)} to ${formatSeconds(MAX_SESSION_SECONDS)}, e.g. 12h`,
+    );
+  }
+  return seconds;
+}

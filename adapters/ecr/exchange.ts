@@ -10,7 +10,7 @@
  */
 import { parseXML } from '@aws-sdk/xml-builder';
 import * as z from 'zod/mini';
-import { CredkitError, type ErrorKind, type Refusal } from '../../core/index.ts';
+import { CredkitError, type ErrorKind, formatSeconds, type Refusal } from '../../core/index.ts';
 import {
   type AwsContext,
   type AwsCredentials,
@@ -31,6 +31,8 @@ export interface WebIdentity {
   /** The token's issuer, for messages (the IAM OIDC provider that must exist). */
   issuer?: string;
   region: string;
+  /** `--session-duration`: DurationSeconds; undefined sends none (STS's 1 h, as upstream). */
+  durationSeconds?: number;
 }
 
 const credentials = z.object({
@@ -45,7 +47,27 @@ const answer = z.object({
   }),
 });
 
+/**
+ * AssumeRoleWithWebIdentity for the pod's role. When `--session-duration` asks for more than the
+ * role's MaxSessionDuration, STS refuses with a ValidationError; the call is then made once more
+ * without DurationSeconds (STS's 1 h), so a role that allows less still pulls, and --v=1 says why.
+ */
 export async function assumeRoleWithWebIdentity(ctx: AwsContext, identity: WebIdentity): Promise<AwsCredentials> {
+  try {
+    return await assumeRole(ctx, identity);
+  } catch (error) {
+    if (!(error instanceof SessionTooLong) || identity.durationSeconds === undefined) throw error;
+    ctx.log
+      .v(1)
+      .info(
+        `role ${identity.roleArn} allows no ${formatSeconds(identity.durationSeconds)} session (STS: DurationSeconds exceeds its MaxSessionDuration): assuming it for STS's default 1h instead; raise the role's MaxSessionDuration or lower --session-duration`,
+      );
+    const { durationSeconds: _, ...withoutDuration } = identity;
+    return assumeRole(ctx, withoutDuration);
+  }
+}
+
+async function assumeRole(ctx: AwsContext, identity: WebIdentity): Promise<AwsCredentials> {
   const endpoint = resolveEndpoint('sts', identity.region, endpointSettings(ctx.env, 'sts'));
   const params = {
     Action: 'AssumeRoleWithWebIdentity',
@@ -53,6 +75,7 @@ export async function assumeRoleWithWebIdentity(ctx: AwsContext, identity: WebId
     RoleArn: identity.roleArn,
     RoleSessionName: ROLE_SESSION_NAME,
     WebIdentityToken: identity.token,
+    ...(identity.durationSeconds !== undefined ? { DurationSeconds: String(identity.durationSeconds) } : {}),
   };
   const result = await awsExchange(ctx, {
     what: `failed to assume role ${identity.roleArn} for ${identity.subject}`,
@@ -119,9 +142,25 @@ const STS_FIXES: Record<string, [ErrorKind, (id: WebIdentity) => string]> = {
  */
 export function describeStsRefusal(refusal: Refusal, identity: WebIdentity): CredkitError {
   const what = `failed to assume role ${identity.roleArn} for ${identity.subject}`;
-  const code = awsErrorOf(refusal.text, refusal.headers)?.code;
-  const fix = code ? STS_FIXES[stripException(code)] : undefined;
+  const error = awsErrorOf(refusal.text, refusal.headers);
+  if (error?.code === 'ValidationError' && SESSION_TOO_LONG.test(error.message)) {
+    const asked = identity.durationSeconds === undefined ? '' : ` (${formatSeconds(identity.durationSeconds)})`;
+    return new SessionTooLong(
+      `${what}: ${describeRefusal(refusal)}: lower --session-duration${asked} or raise the role's MaxSessionDuration`,
+    );
+  }
+  const fix = error ? STS_FIXES[stripException(error.code)] : undefined;
   const kind = refusalKind(refusal, fix?.[0] ?? 'denied');
   const tail = fix && kind !== 'unavailable' ? `: ${fix[1](identity)}` : '';
   return new CredkitError(kind, `${what}: ${describeRefusal(refusal)}${tail}`);
+}
+
+/** STS's words when DurationSeconds is over the role's MaxSessionDuration. */
+const SESSION_TOO_LONG = /DurationSeconds exceeds the MaxSessionDuration/i;
+
+/** The role allows a shorter session than --session-duration asked for. */
+class SessionTooLong extends CredkitError {
+  constructor(message: string) {
+    super('usage', message);
+  }
 }

@@ -5,7 +5,7 @@
  */
 import { type Context, CredkitError, type Env, type RequestScope } from '../../core/index.ts';
 import type { AwsContext, AwsCredentials } from './aws.ts';
-import { type ECR_FLAGS, ROLE_ANNOTATION, ROLE_ENV } from './config.ts';
+import { type ECR_FLAGS, ROLE_ANNOTATION, ROLE_ENV, sessionDurationSeconds } from './config.ts';
 import { assumeRoleWithWebIdentity } from './exchange.ts';
 import { nodeCredentials } from './node.ts';
 import type { EcrRegistry } from './registry.ts';
@@ -29,12 +29,14 @@ export async function signingIdentity(
     const subject = serviceAccount.identity.subject;
     if (choice.roleArn !== undefined) {
       checkRoleArn(choice.roleArn, choice.source, subject);
+      const durationSeconds = sessionDurationSeconds(ctx.flags['session-duration']);
       const web = {
         roleArn: choice.roleArn,
         token: serviceAccount.token,
         subject,
         ...(serviceAccount.claims.iss ? { issuer: serviceAccount.claims.iss } : {}),
         region: stsRegion(ctx, registry),
+        ...(durationSeconds !== undefined ? { durationSeconds } : {}),
       };
       const credentials = await assumeRoleWithWebIdentity(aws, web);
       return { credentials, principal: `role ${choice.roleArn} (for ${subject})` };

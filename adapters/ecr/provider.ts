@@ -8,7 +8,7 @@
 import { type Context, type Credential, defineProvider } from '../../core/index.ts';
 import { getAuthorizationToken } from './authorization.ts';
 import type { AwsContext } from './aws.ts';
-import { ECR_FLAGS, ROLE_ANNOTATION, ROLE_ENV, STS_AUDIENCE } from './config.ts';
+import { ECR_FLAGS, ROLE_ANNOTATION, ROLE_ENV, STS_AUDIENCE, sessionDurationSeconds } from './config.ts';
 import { exchangesToken, signingIdentity } from './identity.ts';
 import { ECR_MATCH_IMAGES, parseEcrHost } from './registry.ts';
 
@@ -55,6 +55,8 @@ export const provider = defineProvider({
 async function getCredentials(ctx: EcrContext): Promise<Credential | null> {
   const registry = parseEcrHost(ctx.image.host);
   if (!registry) return null;
+  // Checked on every exec, so a bad value shows on the first pull, not on the first pod with a role.
+  sessionDurationSeconds(ctx.flags['session-duration']);
   ctx.log.v(2).info(`Getting creds for ${registry.kind} image`, { image: ctx.image.name, region: registry.region });
   const aws: AwsContext = { http: ctx.http, signal: ctx.signal, log: ctx.log, env: ctx.env, now: ctx.now };
   const { credentials, principal } = await signingIdentity(ctx, aws, registry);

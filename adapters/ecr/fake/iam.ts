@@ -23,6 +23,8 @@ export interface RoleTrust {
   audience?: string;
   /** Whether the role's permissions include ecr:GetAuthorizationToken (default true). */
   canGetAuthorizationToken?: boolean;
+  /** The role's MaxSessionDuration in seconds (default 3600, as IAM creates roles). */
+  maxSessionSeconds?: number;
 }
 
 export interface IssuedPassword {

@@ -24,7 +24,7 @@ export interface FakeAwsOptions {
   roles?: Record<string, RoleTrust>;
   /** The instance profile's role name for IMDS (default `eks-node`); null: an instance without one. */
   instanceRole?: string | null;
-  /** STS session lifetime in seconds (default 3600, STS's default). */
+  /** The session STS grants without DurationSeconds (default 3600, STS's); roles cap DurationSeconds. */
   sessionSeconds?: number;
   /** Which principals may pull which repository from the registries (default: all). */
   canPull?(principal: string, repository: string): boolean;

@@ -7,13 +7,13 @@ import type { FakeIssuer, FakeRequest, FakeResponse } from '../../../core/testin
 import type { FakeIam } from './iam.ts';
 
 const NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
-/** STS's default DurationSeconds. */
+/** STS's default DurationSeconds, and IAM's default MaxSessionDuration for a role. */
 const SESSION_SECONDS = 3600;
 
 export interface StsOptions {
   iam: FakeIam;
   issuer: FakeIssuer;
-  /** Session lifetime in seconds (DurationSeconds from the request wins when given). */
+  /** Session lifetime in seconds without DurationSeconds (default STS's 3600); a request's wins. */
   sessionSeconds?: number;
   now?: () => number;
 }
@@ -50,8 +50,10 @@ export function stsHandler(options: StsOptions): (req: FakeRequest) => Promise<F
     if (!trust?.subjects.includes(subject)) {
       return stsError(403, 'AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity');
     }
+    const duration = durationSeconds(form.get('DurationSeconds'), trust.maxSessionSeconds ?? SESSION_SECONDS);
+    if (typeof duration === 'object') return duration;
     const now = options.now?.() ?? Date.now();
-    const seconds = Number(form.get('DurationSeconds')) || options.sessionSeconds || SESSION_SECONDS;
+    const seconds = duration ?? options.sessionSeconds ?? SESSION_SECONDS;
     const key = options.iam.mintKey(`assumed-role:${roleArn}`, { temporary: true, lifetimeMs: seconds * 1000, now });
     const role = roleArn.split('/').pop();
     return xml(
@@ -76,6 +78,31 @@ export function stsHandler(options: StsOptions): (req: FakeRequest) => Promise<F
 </AssumeRoleWithWebIdentityResponse>`,
     );
   };
+}
+
+/**
+ * DurationSeconds as STS checks it: 900 to 43200 (a ValidationError naming the constraint), then
+ * at most the role's MaxSessionDuration (STS's own sentence). Undefined when the request has none.
+ */
+function durationSeconds(value: string | null, maxSessionSeconds: number): number | undefined | FakeResponse {
+  if (value === null) return undefined;
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < 900 || seconds > 43200) {
+    const bound = seconds > 43200 ? 'less than or equal to 43200' : 'greater than or equal to 900';
+    return stsError(
+      400,
+      'ValidationError',
+      `1 validation error detected: Value '${value}' at 'durationSeconds' failed to satisfy constraint: Member must have value ${bound}`,
+    );
+  }
+  if (seconds > maxSessionSeconds) {
+    return stsError(
+      400,
+      'ValidationError',
+      'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.',
+    );
+  }
+  return seconds;
 }
 
 /** jose's verification failures, as STS words them. */

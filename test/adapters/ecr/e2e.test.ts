@@ -20,6 +20,8 @@ const REGIONS = ['us-west-2', 'us-east-1', 'cn-north-1', 'us-gov-west-1', 'eusc-
 /** IRSA for the provider process itself (AWS_WEB_IDENTITY_TOKEN_FILE), a node-identity source. */
 const ROLE_NODE = 'arn:aws:iam::123456789012:role/node-puller';
 const SUBJECT_NODE = 'system:serviceaccount:kube-system:ecr-node';
+/** A role whose MaxSessionDuration allows --session-duration=12h. */
+const ROLE_12H = 'arn:aws:iam::123456789012:role/team-a-12h';
 let ecr: EcrWorld;
 let host: string;
 let vpce: FakeServer;
@@ -31,6 +33,7 @@ beforeAll(async () => {
       [ROLE_A]: { subjects: [SUBJECT_A] },
       [ROLE_B]: { subjects: [SUBJECT_B] },
       [ROLE_NODE]: { subjects: [SUBJECT_NODE] },
+      [ROLE_12H]: { subjects: [SUBJECT_A], maxSessionSeconds: 12 * 3600 },
     },
     // The registries' repository policies: each team's role reads only its own repositories.
     canPull: (principal, repository) => {
@@ -267,6 +270,40 @@ describe('service account tokens', () => {
 
   it.each([
     {
+      name: '12h on a role that allows it: cached 11h55m',
+      role: ROLE_12H,
+      sts: 1,
+      cache: 11 * 3600 + 55 * 60,
+      says: '',
+    },
+    {
+      name: '12h on a 1 h role: once more without DurationSeconds, said at --v=1, cached 55m',
+      role: ROLE_A,
+      sts: 2,
+      cache: 55 * 60,
+      says: `role ${ROLE_A} allows no 12h0m0s session`,
+    },
+  ])('--session-duration=12h: $name', async ({ role, sts, cache, says }) => {
+    const token = await ecr.mint('team-a', 'puller');
+    const result = await ecr.run({
+      image: `${host}/team-a/app`,
+      serviceAccountToken: token,
+      serviceAccountAnnotations: { [ROLE_ANNOTATION]: role },
+      cacheType: 'ServiceAccount',
+      args: ['--session-duration=12h', '--v=1'],
+    });
+    expect(result.verdict).toMatchObject({ valid: true, reasons: [] });
+    expect(calls()).toEqual({ sts, ecr: 1, imds: 0 });
+    expect(result.verdict.cacheSeconds).toBeGreaterThan(cache - 10);
+    expect(result.verdict.cacheSeconds).toBeLessThanOrEqual(cache);
+    if (says) expect(result.stderr).toContain(says);
+    else expect(result.stderr).not.toContain('allows no');
+    expect(leaks(result, [token])).toEqual([]);
+    expect((await skopeoInspect(`${host}/team-a/app:latest`, passwordOf(result))).ok).toBe(true);
+  });
+
+  it.each([
+    {
       name: 'three ECR throttles, then success',
       times: 3,
       status: 400,
@@ -475,8 +512,10 @@ describe('drop-in for ecr-credential-provider', () => {
     expect(result.stderr).toContain(says);
   });
 
-  it('prints --version under its own name', async () => {
-    const result = await ecr.run({ image: host, args: ['--version'], stdin: '' });
+  // Upstream is a cobra command with a Version: -v is --version there; credkit's --v stays.
+  it.each([['--version'], ['-v']])('prints the version for %s', async (flag) => {
+    const result = await ecr.run({ image: host, args: [flag], stdin: '' });
+    expect(result.exitCode).toBe(0);
     expect(result.stdout).toBe('credkit-ecr 0.1.0\n');
   });
 

@@ -10,10 +10,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttp } from '../../../core/index.ts';
 import { type EcrWorld, ROLE_A, SUBJECT_A, startEcrWorld } from './world.ts';
 
+const ROLE_LONG = 'arn:aws:iam::123456789012:role/long-sessions';
 let ecr: EcrWorld;
 let handler: NodeHttpHandler;
 beforeAll(async () => {
-  ecr = await startEcrWorld();
+  ecr = await startEcrWorld({
+    roles: {
+      [ROLE_A]: { subjects: [SUBJECT_A] },
+      [ROLE_LONG]: { subjects: [SUBJECT_A], maxSessionSeconds: 43_200 },
+    },
+  });
   const agent = createHttp({ env: ecr.env }).agent;
   handler = new NodeHttpHandler({
     httpAgent: agent,
@@ -132,6 +138,40 @@ describe('fake STS AssumeRoleWithWebIdentity verifies the token', () => {
     expect(await assume(await ecr.mint('team-a', 'puller'), 'arn:aws:iam::123456789012:role/unknown')).toBe(
       'AccessDenied',
     );
+  });
+});
+
+describe("fake STS DurationSeconds: STS's bounds, then the role's MaxSessionDuration", () => {
+  const assume = async (roleArn: string, DurationSeconds?: number) =>
+    new STSClient({ region: 'us-west-2', requestHandler: handler, maxAttempts: 1 })
+      .send(
+        new AssumeRoleWithWebIdentityCommand({
+          RoleArn: roleArn,
+          RoleSessionName: 'test',
+          WebIdentityToken: await ecr.mint('team-a', 'puller'),
+          ...(DurationSeconds !== undefined ? { DurationSeconds } : {}),
+        }),
+      )
+      .then(
+        (output) => Math.round(((output.Credentials?.Expiration?.getTime() ?? 0) - Date.now()) / 1000),
+        (error: Error) => `${error.name}: ${error.message}`,
+      );
+  it.each([
+    { name: 'none: STS default 1 h', role: ROLE_A, seconds: undefined, result: 3600 },
+    { name: 'within a 1 h role', role: ROLE_A, seconds: 900, result: 900 },
+    {
+      name: 'over a 1 h role',
+      role: ROLE_A,
+      seconds: 7200,
+      result: 'ValidationError: The requested DurationSeconds exceeds the MaxSessionDuration set for this role.',
+    },
+    { name: '12 h on a 12 h role', role: ROLE_LONG, seconds: 43_200, result: 43_200 },
+    { name: 'below 900', role: ROLE_LONG, seconds: 899, result: /ValidationError: .*greater than or equal to 900/ },
+    { name: 'above 43200', role: ROLE_LONG, seconds: 43_201, result: /ValidationError: .*less than or equal to 43200/ },
+  ])('$name', async ({ role, seconds, result }) => {
+    const got = await assume(role, seconds);
+    if (typeof result === 'number') expect(Math.abs(Number(got) - result)).toBeLessThanOrEqual(2);
+    else expect(got).toMatch(result);
   });
 });
 

@@ -354,6 +354,102 @@ describe("cache hints: the ECR token lifetime less a 5 minute margin, not upstre
   });
 });
 
+describe('--session-duration: the role session STS grants, and so the cache (issue: fewer execs)', () => {
+  const ROLE_12H = 'arn:aws:iam::123456789012:role/team-a-12h';
+  const ROLE_4H = 'arn:aws:iam::123456789012:role/team-a-4h';
+  let world: EcrWorld;
+  beforeAll(async () => {
+    world = await startEcrWorld({
+      regions: ['us-west-2'],
+      roles: {
+        [ROLE_A]: { subjects: [SUBJECT_A] },
+        [ROLE_4H]: { subjects: [SUBJECT_A], maxSessionSeconds: 4 * 3600 },
+        [ROLE_12H]: { subjects: [SUBJECT_A], maxSessionSeconds: 12 * 3600 },
+      },
+    });
+  });
+  afterAll(() => world.close());
+
+  it.each([
+    { name: 'no flag: no DurationSeconds (upstream), 1 h', role: ROLE_A, args: [], sent: [null], cache: 55 * 60 },
+    {
+      name: '12h on a role that allows 12 h',
+      role: ROLE_12H,
+      args: ['--session-duration=12h'],
+      sent: ['43200'],
+      cache: 11 * 3600 + 55 * 60,
+    },
+    {
+      name: '4h on a 4 h role',
+      role: ROLE_4H,
+      args: ['--session-duration', '4h'],
+      sent: ['14400'],
+      cache: 3 * 3600 + 55 * 60,
+    },
+    {
+      name: '2h on a 12 h role',
+      role: ROLE_12H,
+      args: ['--session-duration=2h'],
+      sent: ['7200'],
+      cache: 3600 + 55 * 60,
+    },
+    {
+      name: "12h on a 1 h role: refused once, then STS's default",
+      role: ROLE_A,
+      args: ['--session-duration=12h'],
+      sent: ['43200', null],
+      cache: 55 * 60,
+      says: `role ${ROLE_A} allows no 12h0m0s session`,
+    },
+    {
+      name: '12h on a 4 h role: the default, not a guess at the maximum',
+      role: ROLE_4H,
+      args: ['--session-duration=12h'],
+      sent: ['43200', null],
+      cache: 55 * 60,
+      says: "raise the role's MaxSessionDuration or lower --session-duration",
+    },
+  ])('$name', async ({ role, args, sent, cache, says }) => {
+    world.aws.sts.resetCalls();
+    const request = { image: `${world.aws.registryHost()}/app`, token: await world.mint('team-a', 'puller') };
+    for (const verbosity of ['--v=0', '--v=1']) {
+      world.aws.sts.resetCalls();
+      const result = await invoke(world, {
+        ...request,
+        annotations: { [ROLE_ANNOTATION]: role },
+        args: [...args, verbosity],
+      });
+      expect(result.exitCode, result.stderr).toBe(0);
+      const durations = world.aws.sts.requests.map((req) => new URLSearchParams(req.body).get('DurationSeconds'));
+      expect(durations).toEqual(sent);
+      const seconds = toSeconds(result.response?.cacheDuration ?? '');
+      expect(seconds).toBeGreaterThanOrEqual(cache - 3);
+      expect(seconds).toBeLessThanOrEqual(cache);
+      // The fallback is said at --v=1 and only there; the answer is good either way.
+      if (says && verbosity === '--v=1') expect(result.stderr).toContain(says);
+      else expect(result.stderr).toBe('');
+    }
+  });
+
+  it.each([
+    { name: 'below 15 minutes', value: '10m' },
+    { name: 'above 12 hours', value: '24h' },
+    { name: 'not a duration', value: '12' },
+  ])('refuses $name before STS (exit 2), on the node path too', async ({ value }) => {
+    world.aws.sts.resetCalls();
+    world.aws.imds.resetCalls();
+    const image = `${world.aws.registryHost()}/app`;
+    const token = await world.mint('team-a', 'puller');
+    for (const request of [{ image, token, annotations: { [ROLE_ANNOTATION]: ROLE_A } }, { image }]) {
+      const result = await invoke(world, { ...request, args: [`--session-duration=${value}`] });
+      expect(result.exitCode).toBe(ERROR_KINDS.usage);
+      expect(result.stderr).toContain('--session-duration');
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    expect(world.aws.sts.calls() + world.aws.imds.calls()).toBe(0);
+  });
+});
+
 describe('malformed ECR answers (upstream Test_GetCredentials_Private / _Public error rows)', () => {
   it.each([
     {
