@@ -8,23 +8,21 @@
 
 import { ecrScenario as ecrFakes } from '../adapters/ecr/fake/scenario.ts';
 import { ADAPTERS } from '../adapters/index.ts';
-import type { FakeWorld, Scenario, ScenarioRun } from '../core/testing/index.ts';
+import type { FakeWorld, Scenario } from '../core/testing/index.ts';
 
 export { kubeletEnv, type ScenarioRun } from '../core/testing/index.ts';
 
 /** A registered adapter's name. */
 export type Cloud = string;
 
-/** A scenario with the node-identity exec every benchmarked cloud has. */
-export interface CloudScenario extends Scenario {
-  node: ScenarioRun;
-}
+/** A registered adapter's scenario, as the benchmark runs it. */
+export type CloudScenario = Scenario;
 
 /** Registered adapter `name`'s scenario in `world` (throws for a name not in adapters/index.ts). */
 export async function scenarioFor(name: Cloud, world: FakeWorld, identities: number): Promise<CloudScenario> {
   const adapter = ADAPTERS.find((candidate) => candidate.name === name);
   if (!adapter) throw new Error(`no registered adapter ${name}`);
-  return withNode(name, await (await adapter.testing()).scenario(world, identities));
+  return (await adapter.testing()).scenario(world, identities);
 }
 
 /** The ECR scenario with another STS session length (the fleet's sweep). */
@@ -33,12 +31,7 @@ export async function ecrScenario(
   identities: number,
   options: { sessionSeconds?: number } = {},
 ): Promise<CloudScenario> {
-  return withNode('ecr', await ecrFakes(world, identities, options));
-}
-
-function withNode(name: string, scenario: Scenario): CloudScenario {
-  if (!scenario.node) throw new Error(`the ${name} scenario has no node-identity exec to benchmark`);
-  return { ...scenario, node: scenario.node };
+  return ecrFakes(world, identities, options);
 }
 
 /** The names of the registered adapters, each with a scenario. */
