@@ -8,8 +8,10 @@
 # few `command -v` calls.
 set -e
 cd "$(dirname "$0")/.."
-if [ ! -x node_modules/.bin/vitest ] || [ ! -x node_modules/.bin/node ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+# npm ci on a fresh clone, and again when the lockfile changed since the last install (a pull).
+if [ ! -x node_modules/.bin/vitest ] || [ ! -x node_modules/.bin/node ] ||
+  [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --prefer-offline --no-audit --no-fund --loglevel=error
 fi
 [ "${1:-}" = "--system" ] || exit 0
 
