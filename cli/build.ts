@@ -7,12 +7,12 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { CredkitError, oneLine } from '../core/index.ts';
+import { CredkitError, type FlagSpecs, oneLine } from '../core/index.ts';
 import { compileWithBun } from './build/bun.ts';
 import { writeProviderEntry } from './build/entry.ts';
 import { compileWithNodeSea } from './build/node-sea.ts';
 import {
+  BACKENDS,
   type Backend,
   executableName,
   hostTarget,
@@ -21,6 +21,7 @@ import {
   TARGETS,
   type Target,
 } from './build/targets.ts';
+import { type CommandSpec, commandHelp, parseCommand } from './command.ts';
 
 export { BACKENDS, type Backend, hostTarget, TARGETS, type Target } from './build/targets.ts';
 
@@ -105,12 +106,20 @@ function smokeTest(file: string, module: string): Promise<void> {
   });
 }
 
-const USAGE = `usage: credkit build <module> -o <file> [--target ${TARGETS.join('|')}] [--backend bun|node-sea]
-
-Compiles a module whose default export is a provider made with defineProvider into one standalone
-executable (no Node.js needed where it runs). --target defaults to this machine; cross targets use
-the bun runtime of that platform from npm (fetched once with npm pack, then cached).
-`;
+export const BUILD_COMMAND = {
+  name: 'build',
+  usage: '<module> -o <file> [flags]',
+  description: `Compiles a module whose default export is a provider made with defineProvider into one standalone
+executable (no Node.js needed where it runs). Needs bun, an optional peer dependency (npm i -D bun);
+--backend node-sea needs esbuild and postject instead. --target defaults to this machine; cross
+targets use the bun runtime of that platform from npm (fetched once with npm pack, then cached in
+~/.cache/credkit/runtimes or $CREDKIT_RUNTIME_CACHE).`,
+  flags: {
+    outfile: { type: 'string', short: 'o', value: 'FILE', description: 'where to write the executable (required)' },
+    target: { type: 'string', value: 'TARGET', description: `${TARGETS.join(', ')} (default: this machine)` },
+    backend: { type: 'string', value: 'BACKEND', description: `${BACKENDS.join(' or ')} (default: bun)` },
+  },
+} as const satisfies CommandSpec<FlagSpecs>;
 
 export interface CommandIO {
   stdout: (text: string) => void;
@@ -126,7 +135,7 @@ const defaultIO: CommandIO = {
 export async function runBuildCommand(argv: string[], io: CommandIO = defaultIO): Promise<number> {
   try {
     const options = parseBuildArgs(argv);
-    if (!options) return (io.stdout(USAGE), 0);
+    if (!options) return (io.stdout(commandHelp(BUILD_COMMAND)), 0);
     const result = await build(options);
     const mib = (result.bytes / 2 ** 20).toFixed(1);
     io.stdout(
@@ -140,18 +149,11 @@ export async function runBuildCommand(argv: string[], io: CommandIO = defaultIO)
   }
 }
 
-const BUILD_FLAGS = {
-  outfile: { type: 'string', short: 'o' },
-  target: { type: 'string' },
-  backend: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
 /** undefined: --help. */
 export function parseBuildArgs(argv: string[]): BuildOptions | undefined {
-  const parsed = parseBuildFlags(argv);
+  const parsed = parseCommand(BUILD_COMMAND, argv);
+  if (parsed.help) return undefined;
   const { values, positionals } = parsed;
-  if (values.help) return undefined;
   if (positionals.length !== 1)
     throw new CredkitError('usage', 'give exactly one module: credkit build <module> -o <file>');
   if (!values.outfile) throw new CredkitError('usage', 'missing -o <file>: where to write the executable');
@@ -159,7 +161,7 @@ export function parseBuildArgs(argv: string[]): BuildOptions | undefined {
     throw new CredkitError('usage', `unknown --target ${values.target}: use one of ${TARGETS.join(', ')}`);
   }
   if (values.backend !== undefined && !isBackend(values.backend)) {
-    throw new CredkitError('usage', `unknown --backend ${values.backend}: use bun or node-sea`);
+    throw new CredkitError('usage', `unknown --backend ${values.backend}: use ${BACKENDS.join(' or ')}`);
   }
   return {
     entry: positionals[0] as string,
@@ -167,12 +169,4 @@ export function parseBuildArgs(argv: string[]): BuildOptions | undefined {
     ...(values.target ? { target: values.target as Target } : {}),
     ...(values.backend ? { backend: values.backend as Backend } : {}),
   };
-}
-
-function parseBuildFlags(argv: string[]) {
-  try {
-    return parseArgs({ args: argv, allowPositionals: true, options: BUILD_FLAGS });
-  } catch (error) {
-    throw new CredkitError('usage', `${(error as Error).message}: see credkit build --help`);
-  }
 }

@@ -1,57 +1,67 @@
 /**
- * `credkit config <cloud|module>`: the kubelet CredentialProviderConfig entry for a provider, the
- * RBAC that lets nodes mint tokens for its audience, and the cloud-side trust. Everything comes from
- * the provider's one declaration (audience, annotations, cacheType, matchImages), so the kubelet
- * can never be told an audience the provider would refuse.
+ * `credkit config <cloud|module>`: the kubelet CredentialProviderConfig for a provider, and on
+ * request the RBAC that lets nodes mint tokens for its audience and the cloud-side trust. Everything
+ * comes from the provider's one declaration (audience, annotations, cacheType, matchImages), so the
+ * kubelet can never be told an audience the provider would refuse. Each output is a file of its own
+ * kind: the kubelet loads the config as is, `kubectl apply -f` takes the RBAC, a person reads the trust.
  */
-import { parseArgs } from 'node:util';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { type ConfiguredProvider, validateCredentialProviderConfig } from '../core/config.ts';
 import {
   API_VERSION_V1,
   CredkitError,
+  type FlagSpecs,
   type Provider,
   parseProviderArgs,
   type TokenAttributes,
   tokenAttributesOf,
 } from '../core/index.ts';
+import { type CommandSpec, commandHelp, parseCommand } from './command.ts';
 import { adapterOf, CLOUDS, loadProvider } from './providers.ts';
 import { trustNotes } from './trust.ts';
 
-export const CONFIG_HELP = `usage: credkit config <${CLOUDS.join('|')}|module.ts> [flags]
+/** The files `--out-dir` writes. */
+export const OUT_FILES = { config: 'credential-provider.yaml', rbac: 'rbac.yaml', trust: 'trust.md' } as const;
 
-Prints the kubelet CredentialProviderConfig (kubelet.config.k8s.io/v1) for the provider, the RBAC that
-lets nodes request service account tokens for its audience, and the cloud-side trust to set up.
-
-flags:
-  --name NAME                 provider (binary) name (default: the provider's own)
-  --arg ARG                   an argument for the binary (repeatable; also decides audience-dependent flags;
-                              default: what the upstream install passes, e.g. acr: /etc/kubernetes/azure.json)
-  --env NAME=VALUE            an env entry for the binary (repeatable)
-  --token-audience AUD        override the audience the provider expects
-  --require-service-account   only pods with a service account get credentials
-  --node-only                 no tokenAttributes: node identity only
-  --default-cache-duration D  kubelet defaultCacheDuration (default 0s: credkit always sends cacheDuration)
-  --only config|rbac          print one part only
-`;
+export const CONFIG_COMMAND = {
+  name: 'config',
+  usage: `<${CLOUDS.join('|')}|module.ts> [flags]`,
+  description: `Prints the kubelet CredentialProviderConfig (kubelet.config.k8s.io/v1) for the provider: one file
+the kubelet loads as is (--image-credential-provider-config). --rbac prints the RBAC that lets nodes
+request service account tokens for its audience, --trust the cloud-side trust to set up, and
+--out-dir writes all three: ${OUT_FILES.config}, ${OUT_FILES.rbac} and ${OUT_FILES.trust}.`,
+  flags: {
+    rbac: { type: 'boolean', description: 'print the ClusterRole and binding for the audience instead' },
+    trust: { type: 'boolean', description: 'print the cloud-side trust steps instead' },
+    'out-dir': { type: 'string', value: 'DIR', description: `write ${Object.values(OUT_FILES).join(', ')} into DIR` },
+    name: { type: 'string', value: 'NAME', description: "provider (binary) name (default: the provider's own)" },
+    arg: {
+      type: 'string',
+      value: 'ARG',
+      multiple: true,
+      description:
+        'an argument for the binary (default: what the upstream install passes, e.g. acr: /etc/kubernetes/azure.json)',
+    },
+    env: { type: 'string', value: 'NAME=VALUE', multiple: true, description: 'an env entry for the binary' },
+    'token-audience': { type: 'string', value: 'AUD', description: 'override the audience the provider expects' },
+    'require-service-account': { type: 'boolean', description: 'only pods with a service account get credentials' },
+    'node-only': { type: 'boolean', description: 'no tokenAttributes: node identity only' },
+    'default-cache-duration': {
+      type: 'string',
+      value: 'D',
+      description: 'kubelet defaultCacheDuration (default 0s: credkit always sends cacheDuration)',
+    },
+  },
+} as const satisfies CommandSpec<FlagSpecs>;
 
 export async function runConfigCommand(argv: string[], out: (text: string) => void): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      name: { type: 'string' },
-      arg: { type: 'string', multiple: true },
-      env: { type: 'string', multiple: true },
-      'token-audience': { type: 'string' },
-      'require-service-account': { type: 'boolean' },
-      'node-only': { type: 'boolean' },
-      'default-cache-duration': { type: 'string' },
-      only: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) return (out(CONFIG_HELP), 0);
+  const parsed = parseCommand(CONFIG_COMMAND, argv);
+  if (parsed.help) return (out(commandHelp(CONFIG_COMMAND)), 0);
+  const { values, positionals } = parsed;
+  const outputs = [values.rbac, values.trust, values['out-dir'] !== undefined].filter(Boolean).length;
+  if (outputs > 1) throw new CredkitError('usage', 'give one of --rbac, --trust and --out-dir');
   const [target] = positionals;
   if (!target)
     throw new CredkitError('usage', `credkit config needs a provider: ${CLOUDS.join(', ')} or a module path`);
@@ -60,11 +70,11 @@ export async function runConfigCommand(argv: string[], out: (text: string) => vo
   // What the upstream provider's install passes, so the generated entry works as is.
   const args = values.arg ?? [...(adapter?.defaultArgs ?? [])];
   const env = parseEnv(values.env ?? []);
-  const parsed = parseProviderArgs(provider, args);
+  const providerArgs = parseProviderArgs(provider, args);
   const attributes = values['node-only']
     ? undefined
-    : withOverrides(tokenAttributesOf(provider, { flags: parsed.flags, env: { ...process.env, ...env } }), {
-        audience: values['token-audience'] ?? parsed.common.tokenAudience,
+    : withOverrides(tokenAttributesOf(provider, { flags: providerArgs.flags, env: { ...process.env, ...env } }), {
+        audience: values['token-audience'] ?? providerArgs.common.tokenAudience,
         requireServiceAccount: values['require-service-account'],
       });
   const entry = providerEntry(provider, {
@@ -77,8 +87,11 @@ export async function runConfigCommand(argv: string[], out: (text: string) => vo
   const errors = validateCredentialProviderConfig([entry]);
   if (errors.length > 0)
     throw new CredkitError('usage', `the generated config would stop the kubelet: ${errors.join('; ')}`);
-  out(render(adapter?.name ?? provider.name, entry, attributes, values.only));
-  return 0;
+  const cloud = adapter?.name ?? provider.name;
+  if (values['out-dir'] !== undefined) return (out(writeAll(values['out-dir'], cloud, entry, attributes)), 0);
+  if (values.rbac) return (out(rbacYaml(entry.name, requireAudience(entry, attributes, '--rbac').audience)), 0);
+  if (values.trust) return (out(trustText(cloud, entry.name, requireAudience(entry, attributes, '--trust'))), 0);
+  return (out(configYaml(entry)), 0);
 }
 
 function parseEnv(entries: string[]): Record<string, string> {
@@ -167,22 +180,52 @@ export function audienceRbac(name: string, audience: string): object[] {
   ];
 }
 
-function render(
-  cloud: string,
-  entry: ConfiguredProvider,
-  attributes: TokenAttributes | undefined,
-  only?: string,
-): string {
+/** The one file the kubelet loads: a single CredentialProviderConfig document. */
+export function configYaml(entry: ConfiguredProvider): string {
   const config = { apiVersion: 'kubelet.config.k8s.io/v1', kind: 'CredentialProviderConfig', providers: [entry] };
-  const header = [
+  return [
     `# kubelet: --image-credential-provider-config=<this file> --image-credential-provider-bin-dir=<dir holding ${entry.name}>`,
+    stringify(config),
+  ].join('\n');
+}
+
+function rbacYaml(name: string, audience: string): string {
+  const header = `# kubectl apply -f <this file>: lets nodes request service account tokens for audience ${audience}\n`;
+  return (
+    header +
+    audienceRbac(name, audience)
+      .map((doc) => stringify(doc))
+      .join('---\n')
+  );
+}
+
+function trustText(cloud: string, name: string, attributes: TokenAttributes): string {
+  const steps = trustNotes(cloud, attributes);
+  return `# Cloud-side trust for ${name} (token audience ${attributes.audience})\n\n${steps.join('\n')}\n`;
+}
+
+/** RBAC and trust exist only for a provider that takes the pod's token. */
+function requireAudience(entry: ConfiguredProvider, attributes: TokenAttributes | undefined, flag: string) {
+  if (!attributes)
+    throw new CredkitError(
+      'usage',
+      `${flag}: ${entry.name} takes no service account token, so it needs no RBAC or trust`,
+    );
+  return attributes;
+}
+
+/** --out-dir: each output in its file; returns what was written, one line per file. */
+function writeAll(dir: string, cloud: string, entry: ConfiguredProvider, attributes: TokenAttributes | undefined) {
+  mkdirSync(dir, { recursive: true });
+  const files: Array<[string, string, string]> = [
+    [OUT_FILES.config, configYaml(entry), "the kubelet's --image-credential-provider-config"],
   ];
-  const parts: string[] = [];
-  if (only !== 'rbac') parts.push(`${header.join('\n')}\n${stringify(config)}`);
-  if (attributes && only !== 'config') {
-    const trust = trustNotes(cloud, attributes).map((line) => `# ${line}`);
-    const rbac = audienceRbac(entry.name, attributes.audience).map((doc) => stringify(doc));
-    parts.push(`# Cloud-side trust for audience ${attributes.audience}:\n${trust.join('\n')}\n${rbac.join('---\n')}`);
+  if (attributes) {
+    files.push(
+      [OUT_FILES.rbac, rbacYaml(entry.name, attributes.audience), 'kubectl apply -f'],
+      [OUT_FILES.trust, trustText(cloud, entry.name, attributes), 'the cloud-side steps'],
+    );
   }
-  return parts.join('---\n');
+  for (const [file, text] of files) writeFileSync(join(dir, file), text);
+  return files.map(([file, , what]) => `wrote ${join(dir, file)} (${what})\n`).join('');
 }

@@ -4,30 +4,45 @@
  * (config validity, matchImages, the binary, token audience), and with --run execs the providers
  * like the kubelet and judges their answers.
  */
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { accessSync, constants, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import {
   type ConfiguredProvider,
   readCredentialProviderConfig,
   validateCredentialProviderConfig,
 } from '../core/config.ts';
-import { audiences, CredkitError, decodeServiceAccountToken, urlsMatch } from '../core/index.ts';
+import { audiences, CredkitError, decodeServiceAccountToken, type FlagSpecs, urlsMatch } from '../core/index.ts';
 import { runLikeKubelet } from '../core/kubelet.ts';
-import { summary } from './invoke.ts';
+import { type CommandSpec, commandHelp, parseCommand } from './command.ts';
+import { pairs, readTokenFile, summary } from './invoke.ts';
 
-export const DOCTOR_HELP = `usage: credkit doctor --config PATH --bin-dir DIR --image IMAGE [flags]
-
-Explains, for one image, which credential providers the kubelet would run and why they would fail.
-
-flags:
-  --config PATH        the kubelet's --image-credential-provider-config (file or directory)
-  --bin-dir DIR        the kubelet's --image-credential-provider-bin-dir
-  --image IMAGE        the image, as the kubelet sends it (e.g. 123.dkr.ecr.us-west-2.amazonaws.com/app)
-  --token-file FILE    a service account token to check (and send, with --run)
-  --annotation K=V     a service account annotation (repeatable)
-  --run                also exec each matching provider as the kubelet would
-`;
+export const DOCTOR_COMMAND = {
+  name: 'doctor',
+  usage: '--config PATH --bin-dir DIR --image IMAGE [flags]',
+  description: `Explains, for one image, which credential providers the kubelet would run and why they would fail:
+the config by the kubelet's own validation (what \`credkit config\` writes passes), matchImages, the
+binary in the bin dir, the token's audience, and with --run each matching provider's answer.`,
+  flags: {
+    config: {
+      type: 'string',
+      value: 'PATH',
+      description: "the kubelet's --image-credential-provider-config (file or directory)",
+    },
+    'bin-dir': { type: 'string', value: 'DIR', description: "the kubelet's --image-credential-provider-bin-dir" },
+    image: {
+      type: 'string',
+      value: 'IMAGE',
+      description: 'the image, as the kubelet sends it (e.g. 123.dkr.ecr.us-west-2.amazonaws.com/app)',
+    },
+    'token-file': {
+      type: 'string',
+      value: 'FILE',
+      description: 'a service account token to check (and send, with --run)',
+    },
+    annotation: { type: 'string', value: 'KEY=VALUE', multiple: true, description: 'a service account annotation' },
+    run: { type: 'boolean', description: 'also exec each matching provider as the kubelet would' },
+  },
+} as const satisfies CommandSpec<FlagSpecs>;
 
 interface Finding {
   ok: boolean;
@@ -35,46 +50,36 @@ interface Finding {
 }
 
 export async function runDoctorCommand(argv: string[], out: (text: string) => void): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      config: { type: 'string' },
-      'bin-dir': { type: 'string' },
-      image: { type: 'string' },
-      'token-file': { type: 'string' },
-      annotation: { type: 'string', multiple: true },
-      run: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) return (out(DOCTOR_HELP), 0);
+  const parsed = parseCommand(DOCTOR_COMMAND, argv);
+  if (parsed.help) return (out(commandHelp(DOCTOR_COMMAND)), 0);
+  const { values } = parsed;
   if (!values.config || !values['bin-dir'] || !values.image) {
-    throw new CredkitError('usage', 'credkit doctor needs --config, --bin-dir and --image: see --help');
+    throw new CredkitError('usage', 'credkit doctor needs --config, --bin-dir and --image: see credkit doctor --help');
   }
+  const image = values.image;
+  // The kubelet's bin dir is absolute; a relative one is the operator's cwd (a bare file name would
+  // be looked up on PATH when exec'd).
+  const binDir = resolve(values['bin-dir']);
   const findings: Finding[] = [];
   const providers = loadConfig(values.config, findings);
-  checkBinDir(values['bin-dir'], findings);
-  const token = values['token-file'] ? readFileSync(values['token-file'], 'utf8').trim() : undefined;
-  const annotations = Object.fromEntries(
-    (values.annotation ?? []).map((a) => [a.split('=')[0], a.split('=').slice(1).join('=')]),
-  );
-  const matching = providers.filter((p) =>
-    (p.matchImages ?? []).some((glob) => urlsMatch(glob, values.image as string)),
-  );
+  checkBinDir(binDir, findings);
+  const token = values['token-file'] ? readTokenFile(values['token-file']) : undefined;
+  const annotations = pairs(values.annotation ?? [], '--annotation');
+  const matching = providers.filter((p) => (p.matchImages ?? []).some((glob) => urlsMatch(glob, image)));
   if (providers.length > 0 && matching.length === 0) {
     findings.push({
       ok: false,
-      text: `no provider's matchImages matches ${values.image}: the kubelet pulls without plugin credentials (remember: ports must match exactly and /* in a path is literal)`,
+      text: `no provider's matchImages matches ${image}: the kubelet pulls without plugin credentials (remember: ports must match exactly and /* in a path is literal)`,
     });
   }
   for (const provider of matching) {
     findings.push({
       ok: true,
-      text: `provider ${provider.name} matches ${values.image} (matchImages ${JSON.stringify(provider.matchImages)})`,
+      text: `provider ${provider.name} matches ${image} (matchImages ${JSON.stringify(provider.matchImages)})`,
     });
-    checkBinary(values['bin-dir'], provider, findings);
+    checkBinary(binDir, provider, findings);
     if (token) checkToken(provider, token, findings);
-    if (values.run) await runProvider(values['bin-dir'], provider, values.image, token, annotations, findings);
+    if (values.run) await runProvider(binDir, provider, image, token, annotations, findings);
   }
   out(`${findings.map((f) => `${f.ok ? 'ok  ' : 'FAIL'} ${f.text}`).join('\n')}\n`);
   return findings.every((f) => f.ok) ? 0 : 1;

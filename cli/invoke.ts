@@ -5,48 +5,52 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { CredkitError, type ServiceAccountCacheType, serviceAccountCacheTypeSchema } from '../core/index.ts';
+import {
+  CredkitError,
+  type FlagSpecs,
+  type ServiceAccountCacheType,
+  serviceAccountCacheTypeSchema,
+} from '../core/index.ts';
 import { type KubeletResult, runLikeKubelet } from '../core/kubelet.ts';
+import { type CommandSpec, commandHelp, parseCommand } from './command.ts';
 
-export const INVOKE_HELP = `usage: credkit invoke <binary> --image IMAGE [flags] [-- binary args]
+export const INVOKE_COMMAND = {
+  name: 'invoke',
+  usage: '<binary> --image IMAGE [flags] [-- binary args]',
+  description: `Runs the provider as the kubelet does (argv, env, stdin, 60 s kill) and judges the answer by the
+kubelet's rules. Passwords are shown as a length and a fingerprint, never in full.
 
-Runs the provider as the kubelet does (argv, env, stdin, 60 s kill) and judges the answer.
-
-flags:
-  --image IMAGE               the image the kubelet would ask about (required)
-  --api-version V             v1 (default), v1beta1 or v1alpha1
-  --token TOKEN               the service account token to send (or --token-file)
-  --token-file FILE
-  --annotation KEY=VALUE      a service account annotation to forward (repeatable)
-  --cache-type T              tokenAttributes.cacheType: ServiceAccount or Token
-  --env NAME=VALUE            a config env entry (repeatable)
-  --default-cache-duration D  the config's defaultCacheDuration
-  --json                      print the verdict as JSON
-`;
+A real service account token for --token-file, from a cluster (the audience is the provider's,
+as \`credkit config\` prints it):
+  kubectl create token <service-account> -n <namespace> --audience <audience> > token.jwt
+In tests, mint one with credkit/testing: (await startFakeWorld()).issuer.mint({ audience, namespace,
+serviceAccount }), and route the provider's hosts to fakes with world.serve and world.env.`,
+  flags: {
+    image: { type: 'string', value: 'IMAGE', description: 'the image the kubelet would ask about (required)' },
+    'api-version': { type: 'string', value: 'V', description: 'v1 (default), v1beta1 or v1alpha1' },
+    token: { type: 'string', value: 'TOKEN', description: 'the service account token to send' },
+    'token-file': { type: 'string', value: 'FILE', description: 'the same, read from a file' },
+    annotation: {
+      type: 'string',
+      value: 'KEY=VALUE',
+      multiple: true,
+      description: 'a service account annotation to forward',
+    },
+    'cache-type': { type: 'string', value: 'T', description: 'tokenAttributes.cacheType: ServiceAccount or Token' },
+    env: { type: 'string', value: 'NAME=VALUE', multiple: true, description: 'a config env entry' },
+    'default-cache-duration': { type: 'string', value: 'D', description: "the config's defaultCacheDuration" },
+    json: { type: 'boolean', description: 'print the verdict as JSON' },
+  },
+} as const satisfies CommandSpec<FlagSpecs>;
 
 export async function runInvokeCommand(argv: string[], out: (text: string) => void): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      image: { type: 'string' },
-      'api-version': { type: 'string' },
-      token: { type: 'string' },
-      'token-file': { type: 'string' },
-      annotation: { type: 'string', multiple: true },
-      'cache-type': { type: 'string' },
-      env: { type: 'string', multiple: true },
-      'default-cache-duration': { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) return (out(INVOKE_HELP), 0);
+  const parsed = parseCommand(INVOKE_COMMAND, argv);
+  if (parsed.help) return (out(commandHelp(INVOKE_COMMAND)), 0);
+  const { values, positionals } = parsed;
   const [binary, ...args] = positionals;
   if (!binary || !values.image)
-    throw new CredkitError('usage', 'credkit invoke needs a binary and --image: see --help');
-  const token = values.token ?? (values['token-file'] ? readFileSync(values['token-file'], 'utf8').trim() : undefined);
+    throw new CredkitError('usage', 'credkit invoke needs a binary and --image: see credkit invoke --help');
+  const token = values.token ?? (values['token-file'] ? readTokenFile(values['token-file']) : undefined);
   const result = await runLikeKubelet({
     command: [resolve(binary), ...args],
     image: values.image,
@@ -61,6 +65,15 @@ export async function runInvokeCommand(argv: string[], out: (text: string) => vo
   return result.verdict.valid ? 0 : 1;
 }
 
+/** A token file as `kubectl create token ... > token.jwt` writes it (trailing newline trimmed). */
+export function readTokenFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (error) {
+    throw new CredkitError('usage', `cannot read --token-file ${path}: ${(error as NodeJS.ErrnoException).code}`);
+  }
+}
+
 function cacheType(value: string): ServiceAccountCacheType {
   const parsed = serviceAccountCacheTypeSchema.safeParse(value);
   if (!parsed.success)
@@ -68,7 +81,7 @@ function cacheType(value: string): ServiceAccountCacheType {
   return parsed.data;
 }
 
-function pairs(entries: string[], flag: string): Record<string, string> {
+export function pairs(entries: string[], flag: string): Record<string, string> {
   return Object.fromEntries(
     entries.map((entry) => {
       const eq = entry.indexOf('=');

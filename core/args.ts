@@ -218,13 +218,19 @@ function timeoutOf(value: unknown): number {
   return timeoutMs;
 }
 
+/** The flags part of --help, one line per declared flag (the binaries' and the credkit CLI's). */
+export function flagHelpLines(specs: FlagSpecs): string[] {
+  return Object.entries(specs).map(([name, spec]) => {
+    const value = spec.type === 'string' ? `=${spec.value ?? 'VALUE'}` : '';
+    const short = spec.short ? `-${spec.short}, ` : '';
+    const repeatable = spec.multiple ? ' (repeatable)' : '';
+    return `${`  ${short}--${name}${value}`.padEnd(37)} ${spec.description}${repeatable}`;
+  });
+}
+
 /** --help text: usage, the flags (common, logging and the provider's), and the provider's own notes. */
 export function helpText<F extends FlagSpecs>(provider: CommandLine<F>): string {
-  const lines = Object.entries(flagSpecsOf(provider)).map(([name, spec]) => {
-    const value = spec.type === 'string' ? '=VALUE' : '';
-    const short = spec.short ? `-${spec.short}, ` : '';
-    return `  ${short}--${name}${value}`.padEnd(38) + spec.description;
-  });
+  const lines = flagHelpLines(flagSpecsOf(provider));
   const usage = `usage: ${provider.name} [flags]${provider.positionals ? ` ${provider.positionals}` : ''} < CredentialProviderRequest`;
   return [
     provider.description ? `${provider.name}: ${provider.description}` : provider.name,

@@ -10,6 +10,8 @@ export interface FlagSpec {
   multiple?: boolean;
   short?: string;
   default?: string | boolean;
+  /** What a string flag's value is, for --help (`--image=IMAGE`); default VALUE. */
+  value?: string;
 }
 export type FlagSpecs = Record<string, FlagSpec>;
 export type FlagValues<F extends FlagSpecs> = {

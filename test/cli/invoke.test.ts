@@ -21,8 +21,9 @@ function installFixture(dir: string, name = 'fixture-provider'): string {
 }
 
 const issuer = await startFakeIssuer();
-const credkit = (...args: string[]) =>
-  run(process.execPath, [CLI, ...args], { env: { ...process.env, FIXTURE_PASSWORD: PASSWORD } }).catch((e) => e);
+const credkit = (...args: string[]) => credkitIn(process.cwd(), ...args);
+const credkitIn = (cwd: string, ...args: string[]) =>
+  run(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, FIXTURE_PASSWORD: PASSWORD } }).catch((e) => e);
 
 describe('credkit invoke', () => {
   const bin = installFixture(mkdtempSync(join(tmpdir(), 'credkit-invoke-')));
@@ -142,5 +143,38 @@ describe('credkit doctor', () => {
     expect(result.stdout).toMatch(/ok {3}run fixture-provider: answer accepted/);
     expect(result.stdout).not.toContain(PASSWORD);
     expect(result.code ?? 0).toBe(0);
+  });
+
+  it('accepts what credkit config writes, with --bin-dir . (relative)', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'credkit-doctor-'));
+    installFixture(work);
+    const written = await credkitIn(work, 'config', FIXTURE, '--out-dir', '.');
+    expect(written.stdout).toContain('wrote credential-provider.yaml');
+    writeFileSync(join(work, 'token.jwt'), `${await issuer.mint({ audience: 'fixture-audience' })}\n`);
+    const result = await credkitIn(
+      work,
+      'doctor',
+      '--config',
+      'credential-provider.yaml',
+      '--bin-dir',
+      '.',
+      '--image',
+      'registry.fixture.test/app',
+      '--token-file',
+      'token.jwt',
+      '--run',
+    );
+    expect(result.stdout).toMatch(/^ok {3}config credential-provider\.yaml is valid: 1 provider\(s\)$/m);
+    expect(result.stdout).toContain(`ok   binary ${join(work, 'fixture-provider')} is executable`);
+    expect(result.stdout).toMatch(/^ok {3}run fixture-provider: answer accepted/m);
+    expect(result.stdout).not.toMatch(/^FAIL/m);
+    expect(result.code ?? 0).toBe(0);
+  });
+
+  it('a missing --token-file is one line, exit 2', async () => {
+    const bin = installFixture(mkdtempSync(join(tmpdir(), 'credkit-invoke-')));
+    const result = await credkit('invoke', bin, '--image', 'registry.fixture.test/app', '--token-file', '/nonexistent');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('credkit: cannot read --token-file /nonexistent: ENOENT\n');
   });
 });
