@@ -5,7 +5,7 @@
  * works offline once the package is in npm's cache (or in the runtime cache directory).
  */
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -40,20 +40,46 @@ export function runtimeCacheDir(env: NodeJS.ProcessEnv = process.env, platform =
 /** The one line `credkit build` prints when there is no bun to build with. */
 export const BUN_MISSING = 'credkit build needs bun (an optional peer dependency): npm i -D bun';
 
-/** The bun that runs the build: the `bun` npm package next to credkit, else `bun` on PATH. */
+/**
+ * The bun that runs the build: the `bun` npm package next to credkit, else `bun` on PATH. The
+ * package's bin/bun.exe is the real binary only after its postinstall script ran; with scripts
+ * off (--ignore-scripts, pnpm's default, npm's allowScripts) it is a stub that prints an error, so
+ * then the binary comes from the platform package the bun package depends on, as its postinstall
+ * would have linked it.
+ */
 export function bunExecutable(): { path: string; version: string } {
-  try {
-    const manifest = require.resolve('bun/package.json');
-    const { version } = require('bun/package.json') as { version: string };
-    // The package names it bun.exe on every platform.
-    const path = join(dirname(manifest), 'bin', 'bun.exe');
-    if (existsSync(path)) return { path, version };
-  } catch {
-    // not installed as a package: fall through to PATH
-  }
+  const fromPackage = bunFromPackage();
+  if (fromPackage) return fromPackage;
   const onPath = findOnPath(process.platform === 'win32' ? 'bun.exe' : 'bun');
   if (!onPath) throw new CredkitError('usage', BUN_MISSING);
   return { path: onPath, version: execFileSync(onPath, ['--version'], { encoding: 'utf8' }).trim() };
+}
+
+/** Smaller than this, bin/bun.exe is the postinstall placeholder (a few hundred bytes of shell). */
+const PLACEHOLDER_BYTES = 1 << 20;
+
+function bunFromPackage(): { path: string; version: string } | undefined {
+  let manifest: string;
+  try {
+    manifest = require.resolve('bun/package.json');
+  } catch {
+    return undefined; // not installed as a package
+  }
+  const { version } = require(manifest) as { version: string };
+  // The package names it bun.exe on every platform.
+  const linked = join(dirname(manifest), 'bin', 'bun.exe');
+  if (existsSync(linked) && statSync(linked).size > PLACEHOLDER_BYTES) return { path: linked, version };
+  const host = hostTarget();
+  if (!host) return undefined;
+  const { name, file } = BUN_PACKAGES[host];
+  try {
+    const platform = createRequire(manifest).resolve(`${name}/package.json`);
+    const path = join(dirname(platform), file);
+    if (existsSync(path)) return { path, version };
+  } catch {
+    // the platform package is missing too (--no-optional): fall through to PATH
+  }
+  return undefined;
 }
 
 /** `which`: the first executable `name` on PATH. */
