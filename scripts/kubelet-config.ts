@@ -9,7 +9,7 @@ import { decodeCredentialProviderConfig, validateCredentialProviderConfig } from
 /** `credkit config <cloud> [argv]`'s kubelet config file; throws when the kubelet would refuse it. */
 export async function kubeletConfigFor(cloud: string, argv: string[] = []): Promise<string> {
   let text = '';
-  const code = await runConfigCommand([cloud, '--only', 'config', ...argv], (chunk) => {
+  const code = await runConfigCommand([cloud, ...argv], (chunk) => {
     text += chunk;
   });
   if (code !== 0) throw new Error(`credkit config ${cloud} exited ${code}`);

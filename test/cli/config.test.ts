@@ -6,13 +6,24 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { runConfigCommand } from '../../cli/config.ts';
 import { CLOUDS } from '../../cli/providers.ts';
 import { decodeCredentialProviderConfig, validateCredentialProviderConfig } from '../../core/config.ts';
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../../cli/credkit.ts', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('../fixtures/provider.ts', import.meta.url));
+/** The bin itself, where its exit code and stderr are the point. */
 const credkit = (...args: string[]) => run(process.execPath, [CLI, ...args]);
+/** `credkit config ...` in this process (the bin only adds the version check and one-line errors). */
+async function config(...args: string[]): Promise<{ stdout: string }> {
+  let stdout = '';
+  const code = await runConfigCommand(args, (text) => {
+    stdout += text;
+  });
+  expect(code).toBe(0);
+  return { stdout };
+}
 
 /** What the kubelet does with the file: one document, strictly decoded, then validated. */
 function loadLikeKubelet(text: string) {
@@ -42,7 +53,7 @@ describe('credkit config', () => {
     '$cloud: one file the kubelet loads as is; --rbac for the same audience',
     async ({ cloud, args, audience, annotation }) => {
       expect(CLOUDS).toContain(cloud);
-      const providers = loadLikeKubelet((await credkit('config', cloud, ...args)).stdout);
+      const providers = loadLikeKubelet((await config(cloud, ...args)).stdout);
       expect(providers[0]?.name).toBe(`credkit-${cloud}`);
       expect(providers[0]?.tokenAttributes).toMatchObject({
         serviceAccountTokenAudience: audience,
@@ -51,9 +62,9 @@ describe('credkit config', () => {
       });
       expect(providers[0]?.tokenAttributes?.optionalServiceAccountAnnotationKeys).toContain(annotation);
 
-      const [role, binding, ...rest] = parseAllDocuments(
-        (await credkit('config', cloud, ...args, '--rbac')).stdout,
-      ).map((doc) => doc.toJS());
+      const [role, binding, ...rest] = parseAllDocuments((await config(cloud, ...args, '--rbac')).stdout).map((doc) =>
+        doc.toJS(),
+      );
       expect(rest).toEqual([]);
       expect(role.kind).toBe('ClusterRole');
       expect(role.rules[0]).toEqual({
@@ -65,7 +76,7 @@ describe('credkit config', () => {
       expect(binding.subjects[0].name).toBe('system:nodes');
       expect(binding.roleRef.name).toBe(role.metadata.name);
 
-      const { stdout: trust } = await credkit('config', cloud, ...args, '--trust');
+      const { stdout: trust } = await config(cloud, ...args, '--trust');
       expect(trust.split('\n')[0]).toBe(`# Cloud-side trust for credkit-${cloud} (token audience ${audience})`);
       expect(trust).toContain(annotation.split('/')[0]);
     },
@@ -73,7 +84,7 @@ describe('credkit config', () => {
 
   it('--out-dir writes the three files, each as --rbac, --trust and the default print it', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'credkit-config-')), 'out');
-    const { stdout } = await credkit('config', 'ecr', '--out-dir', dir);
+    const { stdout } = await config('ecr', '--out-dir', dir);
     expect(readdirSync(dir).sort()).toEqual(['credential-provider.yaml', 'rbac.yaml', 'trust.md']);
     expect(stdout.trim().split('\n')).toEqual([
       `wrote ${join(dir, 'credential-provider.yaml')} (the kubelet's --image-credential-provider-config)`,
@@ -81,15 +92,15 @@ describe('credkit config', () => {
       `wrote ${join(dir, 'trust.md')} (the cloud-side steps)`,
     ]);
     const read = (file: string) => readFileSync(join(dir, file), 'utf8');
-    expect(read('credential-provider.yaml')).toBe((await credkit('config', 'ecr')).stdout);
-    expect(read('rbac.yaml')).toBe((await credkit('config', 'ecr', '--rbac')).stdout);
-    expect(read('trust.md')).toBe((await credkit('config', 'ecr', '--trust')).stdout);
+    expect(read('credential-provider.yaml')).toBe((await config('ecr')).stdout);
+    expect(read('rbac.yaml')).toBe((await config('ecr', '--rbac')).stdout);
+    expect(read('trust.md')).toBe((await config('ecr', '--trust')).stdout);
   });
 
   it('--token-audience moves the config and the RBAC together', async () => {
-    const [provider] = loadLikeKubelet((await credkit('config', 'ecr', '--token-audience=custom-aud')).stdout);
+    const [provider] = loadLikeKubelet((await config('ecr', '--token-audience=custom-aud')).stdout);
     expect(provider?.tokenAttributes?.serviceAccountTokenAudience).toBe('custom-aud');
-    const [role] = parseAllDocuments((await credkit('config', 'ecr', '--token-audience=custom-aud', '--rbac')).stdout);
+    const [role] = parseAllDocuments((await config('ecr', '--token-audience=custom-aud', '--rbac')).stdout);
     expect(role?.toJS().rules[0].resources).toEqual(['custom-aud']);
   });
 
@@ -97,18 +108,18 @@ describe('credkit config', () => {
     { cloud: 'acr', args: ['/etc/kubernetes/azure.json'] },
     { cloud: 'gar', args: ['get-credentials'] },
   ])('$cloud: the upstream default args', async ({ cloud, args }) => {
-    expect(loadLikeKubelet((await credkit('config', cloud)).stdout)[0]?.args).toEqual(args);
+    expect(loadLikeKubelet((await config(cloud)).stdout)[0]?.args).toEqual(args);
   });
 
   it('--node-only drops tokenAttributes; --out-dir then writes the config alone', async () => {
-    expect(loadLikeKubelet((await credkit('config', 'ecr', '--node-only')).stdout)[0]?.tokenAttributes).toBeUndefined();
+    expect(loadLikeKubelet((await config('ecr', '--node-only')).stdout)[0]?.tokenAttributes).toBeUndefined();
     const dir = mkdtempSync(join(tmpdir(), 'credkit-config-'));
-    await credkit('config', 'ecr', '--node-only', '--out-dir', dir);
+    await config('ecr', '--node-only', '--out-dir', dir);
     expect(readdirSync(dir)).toEqual(['credential-provider.yaml']);
   });
 
   it('takes a module made with the kit', async () => {
-    const [provider] = loadLikeKubelet((await credkit('config', FIXTURE)).stdout);
+    const [provider] = loadLikeKubelet((await config(FIXTURE)).stdout);
     expect(provider).toMatchObject({
       name: 'fixture-provider',
       tokenAttributes: { serviceAccountTokenAudience: 'fixture-audience' },
