@@ -2,11 +2,10 @@
  * Resolves what a `credkit` command names: a registered adapter (adapters/index.ts), or a module
  * whose default export is a provider made with the kit.
  */
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { ADAPTERS, adapterNamed } from '../adapters/index.ts';
 import type { AdapterDescriptor } from '../core/adapter.ts';
 import { CredkitError, isProvider, type Provider } from '../core/index.ts';
+import { importModule } from './module.ts';
 
 /** The registered adapters' names: `credkit config <name>`. */
 export const CLOUDS: readonly string[] = ADAPTERS.map((adapter) => adapter.name);
@@ -25,8 +24,9 @@ export async function loadProvider(target: string): Promise<Provider> {
   if (adapter) return adapter.provider();
   let module: { default?: unknown; provider?: unknown };
   try {
-    module = await import(pathToFileURL(resolve(target)).href);
+    module = (await importModule(target)) as typeof module;
   } catch (error) {
+    if (error instanceof CredkitError) throw error;
     throw new CredkitError('usage', `cannot load ${target}: ${(error as Error).message.split('\n')[0]}`);
   }
   const candidate = module.default ?? module.provider;
