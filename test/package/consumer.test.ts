@@ -24,6 +24,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { ADAPTERS } from '../../adapters/index.ts';
 import { runtimeCacheDir } from '../../cli/build/runtimes.ts';
 import { ROOT } from '../../scripts/binaries.ts';
 
@@ -251,6 +252,18 @@ describe('the packed package in a new project', () => {
     expect(files.filter((file) => /\.ts$/.test(file) && !file.endsWith('.d.ts'))).toEqual([]);
     expect(files.filter((file) => file.includes('/test/'))).toEqual([]);
   });
+
+  it.each(ADAPTERS.map((adapter) => ({ name: adapter.name })))(
+    'credkit/$name and credkit/$name/fake resolve through the one "./*" export, with their types',
+    async ({ name }) => {
+      const resolve = createRequire(join(project, 'package.json')).resolve;
+      const entry = resolve(`credkit/${name}`);
+      const module = (await import(pathToFileURL(entry).href)) as { adapter?: { name: string } };
+      expect(module.adapter?.name).toBe(name);
+      const fake = resolve(`credkit/${name}/fake`);
+      for (const file of [entry, fake]) expect(existsSync(file.replace(/\.js$/, '.d.ts')), file).toBe(true);
+    },
+  );
 
   it('npm publish --dry-run: no warning about the package', async () => {
     // dist/lib is fresh from the pack above; the one warning left is the registry login a dry run skips.
