@@ -24,6 +24,10 @@ export interface BinarySpec {
    * a user's provider module is, and no entry file per cloud is kept by hand.
    */
   reexports?: string;
+  /** The entry's text when it is generated (written to `entry` before a build). */
+  generated?: () => string;
+  /** Targets it is built for, when not all (credkit-node: links need a Linux node). */
+  targets?: readonly Target[];
   /** Source folders and files whose changes make the binary stale. */
   sources: string[];
 }
@@ -40,8 +44,41 @@ export const ADAPTER_BINARIES: BinarySpec[] = ADAPTERS.map((adapter) => ({
   sources: [`adapters/${adapter.name}`, ...SHARED_SOURCES],
 }));
 
+/**
+ * credkit-node: every adapter in one executable, chosen by the name it is invoked under (its binary
+ * name or the upstream drop-in name; core/multicall.ts). Linux only: Windows nodes keep the
+ * per-cloud binaries, which need no links.
+ */
+export const NODE_BINARY: BinarySpec = {
+  name: 'credkit-node',
+  entry: 'dist/entries/credkit-node.ts',
+  wrap: false,
+  generated: () => nodeEntrySource(join(ROOT, 'dist', 'entries')),
+  targets: ['linux-x64', 'linux-arm64'],
+  sources: ['adapters', ...SHARED_SOURCES],
+};
+
+/** The names credkit-node answers to, each with the adapter it runs. */
+export function nodeBinaryNames(): { name: string; adapter: string }[] {
+  return ADAPTERS.flatMap((adapter) => [
+    { name: adapter.binary, adapter: adapter.name },
+    ...(adapter.dropInFor ? [{ name: adapter.dropInFor, adapter: adapter.name }] : []),
+  ]);
+}
+
+/** One literal import() per adapter, so the bundler includes each and evaluates it only on use. */
+function nodeEntrySource(dir: string): string {
+  const module = (adapter: string) => JSON.stringify(relative(dir, join(ROOT, 'adapters', adapter, 'provider.ts')));
+  const core = JSON.stringify(relative(dir, join(ROOT, 'core', 'multicall.ts')));
+  const rows = nodeBinaryNames().map(
+    ({ name, adapter }) => `  ${JSON.stringify(name)}: () => import(${module(adapter)}),`,
+  );
+  return [`import { mainByName } from ${core};`, '', 'await mainByName({', ...rows, '});', ''].join('\n');
+}
+
 export const BINARIES: BinarySpec[] = [
   ...ADAPTER_BINARIES,
+  NODE_BINARY,
   // Until the descriptor list drives this file (issue 12): the fourth adapter's binary.
   {
     name: 'credkit-quay',
@@ -61,6 +98,10 @@ export const BINARIES: BinarySpec[] = [
 /** The spec's entry, absolute, written first when it re-exports an adapter's provider. */
 export function prepareEntry(spec: BinarySpec): string {
   const entry = join(ROOT, spec.entry);
+  if (spec.generated) {
+    mkdirSync(dirname(entry), { recursive: true });
+    writeFileSync(entry, spec.generated());
+  }
   if (spec.reexports) {
     mkdirSync(dirname(entry), { recursive: true });
     const from = relative(dirname(entry), join(ROOT, spec.reexports));
@@ -77,7 +118,7 @@ export function binaryPath(name: string, target: Target | undefined = hostTarget
 
 /** Whether the spec's entry point exists yet (a module an adapter's binary re-exports counts). */
 export function entryExists(spec: BinarySpec): boolean {
-  return existsSync(join(ROOT, spec.reexports ?? spec.entry));
+  return spec.generated !== undefined || existsSync(join(ROOT, spec.reexports ?? spec.entry));
 }
 
 /** Newest modification time among the spec's sources (folders walked, core/testing excluded). */

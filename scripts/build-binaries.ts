@@ -30,7 +30,8 @@ export async function buildBinaries(options: BuildAllOptions): Promise<BuildAllR
       result.skipped.push(spec.name);
       continue;
     }
-    for (const target of options.targets) await buildOne(spec, target, options.ifStale ?? false, log, result);
+    const targets = options.targets.filter((target) => !spec.targets || spec.targets.includes(target));
+    for (const target of targets) await buildOne(spec, target, options.ifStale ?? false, log, result);
   }
   return result;
 }
