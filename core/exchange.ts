@@ -11,7 +11,8 @@
  * size cap, answers that do not parse.
  */
 import type * as z from 'zod/mini';
-import { CredkitError, type ErrorKind, isCredkitError, oneLine } from './errors.ts';
+import { CredkitError, type ErrorKind, oneLine } from './errors.ts';
+import { NetworkFault, type Retry } from './fault.ts';
 import type { Http, HttpResponse } from './http.ts';
 import type { Logger } from './log.ts';
 import { isRetryableStatus, retryAfterMs, withRetry } from './retry.ts';
@@ -127,6 +128,7 @@ async function attempt<T>(ctx: ExchangeContext, call: DescribedCall<T>): Promise
     ...(call.timeoutMs !== undefined ? { timeoutMs: call.timeoutMs } : {}),
     maxBytes: call.maxBytes ?? DEFAULT_MAX_ANSWER_BYTES,
     signal: ctx.signal,
+    what: call.what,
   });
   const expected = (call.expect ?? [200]).includes(response.status);
   if (!expected && (isRetryableStatus(response.status) || call.retryable?.(response))) {
@@ -163,11 +165,12 @@ function readAnswer<T>(call: DescribedCall<T>, host: string, response: HttpRespo
   return parsed.data;
 }
 
-/** How a transport failure reads for retrying: worth another try, a name lookup, or final. */
-export function transportVerdict(error: unknown): 'transient' | 'dns' | 'final' {
-  if (!isCredkitError(error) || error.kind !== 'unavailable' || !(error.cause instanceof Error)) return 'final';
-  const code = (error.cause as NodeJS.ErrnoException).code;
-  return code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'dns' : 'transient';
+/**
+ * How a transport failure reads for retrying: worth another try, a name lookup (one more try), or
+ * final. The transports classify every failure once (fault.ts); anything else is final.
+ */
+export function transportVerdict(error: unknown): Retry {
+  return error instanceof NetworkFault ? error.retry : 'final';
 }
 
 /** A cloud's own words for an error line: one line, within the budget, never empty. */

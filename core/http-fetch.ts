@@ -12,7 +12,7 @@
  */
 
 import type { Env } from './env.ts';
-import { CredkitError } from './errors.ts';
+import { AnswerTooLarge } from './fault.ts';
 
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
 
@@ -30,9 +30,14 @@ export interface FetchInput {
   maxBytes: number;
   signal: AbortSignal;
   proxy: string | undefined;
+  /** Called when the status and headers have arrived: a failure after that is mid-answer. */
+  onHeaders?(): void;
 }
 
-/** Resolves with the status, headers and body; network failures reject with the runtime's error. */
+/**
+ * Resolves with the status, headers and body; network failures reject with the runtime's error. The
+ * signal bounds the body too: the stream read rejects when it aborts, so a trickle is cut.
+ */
 export async function fetchBounded(url: URL, input: FetchInput) {
   const response = await fetch(url, {
     method: input.method,
@@ -43,12 +48,13 @@ export async function fetchBounded(url: URL, input: FetchInput) {
     // bun's extension: the CONNECT proxy for this request (https://bun.sh/docs/api/fetch#proxying-requests).
     ...(input.proxy ? { proxy: input.proxy } : {}),
   } as RequestInit);
+  input.onHeaders?.();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of response.body ?? []) {
     size += chunk.byteLength;
     if (size > input.maxBytes) {
-      throw new CredkitError('unavailable', `response from ${url.host} is larger than ${input.maxBytes} bytes`);
+      throw new AnswerTooLarge(`over ${input.maxBytes} bytes`);
     }
     chunks.push(chunk);
   }

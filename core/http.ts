@@ -15,6 +15,7 @@ import type { Agent as AgentBase, AgentConnectOpts } from 'agent-base';
 import type { HttpsProxyAgent } from 'https-proxy-agent';
 import type { Env } from './env.ts';
 import { CredkitError } from './errors.ts';
+import { AnswerTooLarge, type CallSite, describeNetworkError, proxyHost, subjectOf } from './fault.ts';
 import { fetchBounded, runtimeFetchApplies } from './http-fetch.ts';
 
 /*
@@ -100,12 +101,34 @@ function defineEnvProxyAgent(): new (env: Env) => EnvProxyAgent {
       const target = new URL(`${scheme}://${req.host}:${options.port}`);
       const proxy = proxyFor(target, this.#env);
       const ca = this.#ca ? { ca: this.#ca } : {};
-      if (proxy) return this.#tunnel(proxy).connect(req, { ...options, ...ca } as AgentConnectOpts);
+      if (proxy) return this.#throughProxy(proxy, req, { ...options, ...ca } as AgentConnectOpts);
       if (options.secureEndpoint) {
         const servername = net.isIP(options.host ?? '') ? undefined : options.host;
         return tls.connect({ ...options, ...ca, ...(servername ? { servername } : {}) });
       }
       return net.connect(options);
+    }
+
+    /**
+     * https-proxy-agent answers a refused CONNECT (403, 407, 5xx) with a fake socket that replays
+     * the proxy's answer as if the target had sent it: a proxy's 403 would read as the cloud's
+     * refusal. The refusal is an error instead, carrying the proxy's status as bun's fetch does.
+     */
+    async #throughProxy(proxy: string, req: ClientRequest, options: AgentConnectOpts): Promise<Duplex | HttpAgent> {
+      let answer: { statusCode: number; statusText: string } | undefined;
+      req.once('proxyConnect', (connect: { statusCode: number; statusText: string }) => {
+        answer = connect;
+      });
+      const socket = await this.#tunnel(proxy).connect(req, options);
+      if (answer && answer.statusCode !== 200) {
+        (socket as Duplex).destroy();
+        throw Object.assign(new Error(`the proxy answered ${answer.statusCode} to CONNECT`), {
+          code: 'ERR_PROXY_TUNNEL',
+          status: answer.statusCode,
+          statusText: answer.statusText,
+        });
+      }
+      return socket;
     }
 
     #tunnel(proxy: string): HttpsProxyAgent<string> {
@@ -134,11 +157,13 @@ export interface HttpRequestInit {
   method?: string;
   headers?: Record<string, string>;
   body?: string;
-  /** Per-request timeout (default 10 s); the overall deadline still applies. */
+  /** Per-request timeout (default 10 s), headers and body alike; the overall deadline still applies. */
   timeoutMs?: number;
   /** Response bodies above this are refused (default 1 MiB): a credential answer is small. */
   maxBytes?: number;
   signal?: AbortSignal;
+  /** Names the call in failure messages and in the deadline's ("STS AssumeRoleWithWebIdentity"). */
+  what?: string;
 }
 
 export interface HttpResponse {
@@ -150,8 +175,16 @@ export interface HttpResponse {
 export interface Http {
   /** For node:https callers and SDK handlers (AWS NodeHttpHandler, Azure, Google). */
   readonly agent: EnvProxyAgent;
-  /** A small, bounded request through the agent; rejects on timeout, abort or oversize body. */
+  /**
+   * A small, bounded request: rejects on timeout (of the headers or of a body that trickles), abort
+   * or oversize body, with a classified NetworkFault (fault.ts) that names the endpoint.
+   */
   request(url: string | URL, init?: HttpRequestInit): Promise<HttpResponse>;
+  /**
+   * What the exec is waiting for, for the deadline's message: the newest call in flight
+   * (`STS (sts.amazonaws.com)`), else a retry of the last one; undefined before any call.
+   */
+  waitingFor(): string | undefined;
 }
 
 export interface HttpOptions {
@@ -167,73 +200,95 @@ export function createHttp(options: HttpOptions): Http {
     agent ??= new EnvProxyAgent(options.env);
     return agent;
   };
+  const inFlight: CallSite[] = [];
+  let last: CallSite | undefined;
   return {
     get agent() {
       return lazyAgent();
     },
-    request: (url, init = {}) =>
-      send(
-        new URL(url),
-        init,
-        { env: options.env, agent: lazyAgent },
-        options.defaultTimeoutMs ?? 10_000,
-        options.signal,
-      ),
+    request: async (url, init = {}) => {
+      const target = new URL(url);
+      const proxy = proxyFor(target, options.env);
+      const site: CallSite = {
+        url: target,
+        ...(init.what ? { what: init.what } : {}),
+        ...(proxy ? { proxy } : {}),
+        timeoutMs: init.timeoutMs ?? options.defaultTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+        maxBytes: init.maxBytes ?? DEFAULT_MAX_BYTES,
+      };
+      inFlight.push(site);
+      last = site;
+      try {
+        return await send(site, init, { env: options.env, agent: lazyAgent }, options.signal);
+      } finally {
+        inFlight.splice(inFlight.indexOf(site), 1);
+      }
+    },
+    waitingFor: () => {
+      const current = inFlight.at(-1);
+      if (current)
+        return `${subjectOf(current)}${current.proxy ? ` through the proxy ${proxyHost(current.proxy)}` : ''}`;
+      return last ? `a retry of ${subjectOf(last)}` : undefined;
+    },
   };
 }
 
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_BYTES = 1 << 20;
+
 function send(
-  url: URL,
+  site: CallSite,
   init: HttpRequestInit,
   transport: { env: Env; agent: () => EnvProxyAgent },
-  defaultTimeoutMs: number,
   deadline?: AbortSignal,
 ): Promise<HttpResponse> {
-  const maxBytes = init.maxBytes ?? 1 << 20;
-  const signals = [AbortSignal.timeout(init.timeoutMs ?? defaultTimeoutMs), deadline, init.signal].filter(
-    (s): s is AbortSignal => s !== undefined,
-  );
+  const { url, proxy } = site;
+  const maxBytes = site.maxBytes ?? DEFAULT_MAX_BYTES;
+  // One signal for the whole exchange, headers and body: a body trickling a byte a second is cut
+  // at the per-request timeout (and the deadline), not only a server that never answers.
+  const timeout = AbortSignal.timeout(site.timeoutMs);
+  const signals = [timeout, deadline, init.signal].filter((s): s is AbortSignal => s !== undefined);
   const signal = AbortSignal.any(signals);
-  const proxy = proxyFor(url, transport.env);
+  const fail = (error: unknown) => Promise.reject(describeNetworkError(error, site, signal, timeout.aborted));
   if (runtimeFetchApplies(transport.env, proxy)) {
-    const input = { method: init.method ?? 'GET', headers: init.headers, body: init.body, maxBytes, signal, proxy };
-    return fetchBounded(url, input).catch((error: Error) => Promise.reject(describeNetworkError(error, url, signal)));
+    const input = {
+      method: init.method ?? 'GET',
+      headers: init.headers,
+      body: init.body,
+      maxBytes,
+      signal,
+      proxy,
+      onHeaders: () => {
+        site.answering = true;
+      },
+    };
+    return fetchBounded(url, input).catch(fail);
   }
   const call = builtin<typeof import('node:https')>(url.protocol === 'https:' ? 'node:https' : 'node:http').request;
   const agent = transport.agent();
-  return new Promise((resolve, reject) => {
+  site.answering = false;
+  return new Promise<HttpResponse>((resolve, reject) => {
     const req = call(url, { method: init.method ?? 'GET', headers: init.headers, agent, signal }, (res) => {
+      site.answering = true;
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > maxBytes) {
           res.destroy();
-          reject(new CredkitError('unavailable', `response from ${url.host} is larger than ${maxBytes} bytes`));
+          reject(new AnswerTooLarge(`over ${maxBytes} bytes`));
           return;
         }
         chunks.push(chunk);
       });
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }),
-      );
+      res.on('end', () => {
+        // A connection closed before Content-Length was reached ends the stream without an error.
+        if (!res.complete) return reject(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') });
+      });
       res.on('error', reject);
     });
-    req.on('error', (error) => reject(describeNetworkError(error, url, signal)));
+    req.on('error', reject);
     req.end(init.body);
-  });
-}
-
-/** Network errors name the host and the cause, never the request (which may carry secrets). */
-function describeNetworkError(error: Error, url: URL, signal: AbortSignal): Error {
-  if (error instanceof CredkitError) return error;
-  if (signal.aborted) {
-    const reason = signal.reason as Error | undefined;
-    if (reason?.name === 'TimeoutError') {
-      return new CredkitError('unavailable', `request to ${url.host} timed out`, { cause: error });
-    }
-    return new CredkitError('deadline', `the deadline passed while calling ${url.host}`, { cause: error });
-  }
-  const code = (error as NodeJS.ErrnoException).code;
-  return new CredkitError('unavailable', `cannot reach ${url.host}: ${code ?? error.message}`, { cause: error });
+  }).catch(fail);
 }

@@ -29,6 +29,16 @@ export {
   transportVerdict,
 } from './exchange.ts';
 export {
+  AnswerTooLarge,
+  type CallSite,
+  describeNetworkError,
+  type FaultKind,
+  NetworkFault,
+  proxyHost,
+  type Retry,
+  subjectOf,
+} from './fault.ts';
+export {
   bypassesProxy,
   createHttp,
   EnvProxyAgent,

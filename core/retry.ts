@@ -16,13 +16,22 @@ export interface Deadline {
   dispose(): void;
 }
 
-export function createDeadline(timeoutMs: number, now: () => number = Date.now): Deadline {
+/**
+ * `waitingFor` names what stalled when the deadline passes (the call in flight, from the exec's
+ * Http): "no credential within the 50s deadline: waiting for STS (sts.amazonaws.com)".
+ */
+export function createDeadline(
+  timeoutMs: number,
+  now: () => number = Date.now,
+  waitingFor?: () => string | undefined,
+): Deadline {
   const controller = new AbortController();
   const at = now() + timeoutMs;
-  const timer = setTimeout(
-    () => controller.abort(new CredkitError('deadline', `no credential within the ${timeoutMs / 1000}s deadline`)),
-    timeoutMs,
-  );
+  const timer = setTimeout(() => {
+    const what = waitingFor?.();
+    const message = `no credential within the ${timeoutMs / 1000}s deadline${what ? `: waiting for ${what}` : ''}`;
+    controller.abort(new CredkitError('deadline', message));
+  }, timeoutMs);
   // The deadline must never be what keeps the process alive.
   timer.unref?.();
   return {

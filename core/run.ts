@@ -10,7 +10,7 @@ import { helpText, type ParsedArgs, parseProviderArgs } from './args.ts';
 import { cacheSeconds } from './cache.ts';
 import { formatSeconds } from './duration.ts';
 import { CredkitError, oneLine, toCredkitError } from './errors.ts';
-import { createHttp } from './http.ts';
+import { createHttp, type Http } from './http.ts';
 import { type ImageRef, normaliseAuthKey, parseImage, urlsMatch } from './image.ts';
 import { createLogger, type Logger } from './log.ts';
 import {
@@ -110,7 +110,10 @@ async function answer<F extends FlagSpecs>(
   const audience = args.common.tokenAudience ?? attributes?.audience;
   const serviceAccount = tokenToExchange(provider, { request, image, ...scope }, audience, run);
 
-  const deadline = createDeadline(args.common.timeoutMs, run.now);
+  // The deadline's message names the call in flight when it passes; the Http knows which.
+  let http: Http | undefined;
+  const deadline = createDeadline(args.common.timeoutMs, run.now, () => http?.waitingFor());
+  http = createHttp({ env: run.env, signal: deadline.signal });
   try {
     const ctx: Context<F> = {
       request,
@@ -122,7 +125,7 @@ async function answer<F extends FlagSpecs>(
       log: run.log,
       signal: deadline.signal,
       deadline: deadline.at,
-      http: createHttp({ env: run.env, signal: deadline.signal }),
+      http,
       now: run.now,
     };
     const credential = await raceDeadline(provider.getCredentials(ctx), deadline.signal);

@@ -14,6 +14,7 @@ import {
   type ExchangeContext,
   exchange,
   isRetryableStatus,
+  NetworkFault,
   transportVerdict,
 } from '../../core/index.ts';
 import { entraToken, jsonObject } from './entra.ts';
@@ -74,6 +75,16 @@ export async function managedIdentityToken(
             `IMDS refused a token for ${who}: ${reason}: check that the identity is assigned to this node (userAssignedIdentityID in azure.json)`,
           ),
   }).catch((error: unknown) => {
+    // A proxy in the way refused the tunnel (the agent transport) as it answers 502 above (fetch).
+    if (error instanceof NetworkFault && error.fault === 'proxy') {
+      throw new CredkitError(
+        'unavailable',
+        `${error.message}: if this node uses HTTP_PROXY, add 169.254.169.254 to NO_PROXY`,
+        {
+          cause: error,
+        },
+      );
+    }
     // Nothing answers at all: the node is not an Azure VM, or its IMDS route is gone.
     if (transportVerdict(error) === 'final') throw error;
     throw new CredkitError(

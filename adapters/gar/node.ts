@@ -5,7 +5,7 @@
  * second call is skipped. `expires_in`, which upstream ignores, drives the cache hint.
  */
 import * as z from 'zod/mini';
-import { CredkitError, type Env, type ExchangeContext, exchange } from '../../core/index.ts';
+import { CredkitError, type Env, type ExchangeContext, exchange, NetworkFault } from '../../core/index.ts';
 import type { AccessToken } from './exchange.ts';
 import { googleErrorReason, googleRefusal } from './refusal.ts';
 
@@ -68,9 +68,9 @@ export async function fetchNodeToken(ctx: ExchangeContext & { env: Env; now(): n
   };
 }
 
-/** "Cannot reach" on a node outside Google Cloud deserves the way out, not just the errno. */
+/** A transport fault on a node outside Google Cloud deserves the way out, not just the errno. */
 function withHint(error: unknown): unknown {
-  if (!(error instanceof CredkitError) || !error.message.startsWith('cannot reach')) return error;
+  if (!(error instanceof NetworkFault)) return error;
   return new CredkitError(
     error.kind,
     `${error.message}: the node identity needs the GCE metadata server (or GCE_METADATA_HOST); off Google Cloud, ` +

@@ -217,7 +217,7 @@ describe('the core HTTP layer inside a compiled binary', () => {
       exitCode: ERROR_KINDS.unavailable,
       connects: 1,
       calls: 0,
-      says: `cannot reach ${host}`,
+      says: `TLS to ${host}`,
     },
     {
       name: 'NO_PROXY sends it direct (and the test host does not resolve)',
@@ -226,7 +226,7 @@ describe('the core HTTP layer inside a compiled binary', () => {
       exitCode: ERROR_KINDS.unavailable,
       connects: 0,
       calls: 0,
-      says: `cannot reach ${host}`,
+      says: `${host} does not resolve`,
     },
   ];
   it.each(cases)('$name', async ({ extra, args, exitCode, connects, calls, says }) => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import { CredkitError } from '../../core/errors.ts';
 import { cloudText, type DescribedCall, exchange, refusedBy } from '../../core/exchange.ts';
+import { AnswerTooLarge, describeNetworkError } from '../../core/fault.ts';
 import type { Http, HttpResponse } from '../../core/http.ts';
 import { createLogger } from '../../core/log.ts';
 import { Redactor } from '../../core/redact.ts';
@@ -15,6 +16,7 @@ function scripted(steps: Step[]): Http & { sent: number } {
     get agent(): never {
       throw new Error('not used');
     },
+    waitingFor: () => undefined,
     async request() {
       const step = steps[Math.min(http.sent++, steps.length - 1)]!;
       if (step instanceof Error) throw step;
@@ -25,8 +27,13 @@ function scripted(steps: Step[]): Http & { sent: number } {
 }
 
 const ok = (text: string, status = 200): HttpResponse => ({ status, headers: {}, text });
-const network = (code: string) =>
-  new CredkitError('unavailable', `cannot reach x: ${code}`, { cause: Object.assign(new Error(code), { code }) });
+/** A transport failure as the transports report it: classified once by describeNetworkError. */
+const network = (code: string, extra: Record<string, unknown> = {}) =>
+  describeNetworkError(Object.assign(new Error(code), { code, ...extra }), {
+    url: new URL('https://token.example.com/exchange'),
+    timeoutMs: 10_000,
+    ...(extra.status ? { proxy: 'http://proxy.corp:3128' } : {}),
+  });
 
 const call: DescribedCall<{ token: string }> = {
   what: 'the token service',
@@ -55,9 +62,45 @@ describe('exchange: one retry rule for every described call', () => {
     { name: 'wrong shape is final', steps: [ok('{"tok":1}')], sent: 1, error: /without a valid token/ },
     {
       name: 'oversize answer is final',
-      steps: [new CredkitError('unavailable', 'response from x is larger than 65536 bytes')],
+      steps: [
+        describeNetworkError(new AnswerTooLarge('x'), { url: new URL('https://x/'), timeoutMs: 1, maxBytes: 65536 }),
+      ],
       sent: 1,
-      error: /larger than/,
+      error: /larger than 65536 bytes/,
+    },
+    {
+      name: 'wrong CA is final',
+      steps: [network('UNABLE_TO_VERIFY_LEAF_SIGNATURE')],
+      sent: 1,
+      error: /NODE_EXTRA_CA_CERTS/,
+    },
+    {
+      name: 'refused connection, then 200',
+      steps: [network('ECONNREFUSED'), ok('{"token":"t"}')],
+      sent: 2,
+      result: 't',
+    },
+    {
+      name: 'proxy 407 is final',
+      steps: [network('ERR_PROXY_TUNNEL', { status: 407, statusText: 'Proxy Authentication Required' })],
+      sent: 1,
+      error: /the proxy proxy\.corp:3128 answered 407/,
+    },
+    {
+      name: 'proxy 503, then 200',
+      steps: [network('ERR_PROXY_TUNNEL', { status: 503, statusText: 'Service Unavailable' }), ok('{"token":"t"}')],
+      sent: 2,
+      result: 't',
+    },
+    {
+      name: 'an unclassified error is final',
+      steps: [
+        new CredkitError('unavailable', 'something else', {
+          cause: Object.assign(new Error('x'), { code: 'ECONNRESET' }),
+        }),
+      ],
+      sent: 1,
+      error: /something else/,
     },
   ])(
     '$name',

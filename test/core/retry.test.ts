@@ -56,6 +56,19 @@ describe('withRetry', () => {
     deadline.dispose();
   });
 
+  it.each([
+    { name: 'nothing in flight', waitingFor: undefined, message: /^no credential within the 0\.05s deadline$/ },
+    {
+      name: 'a call in flight',
+      waitingFor: 'STS (sts.amazonaws.com)',
+      message: /^no credential within the 0\.05s deadline: waiting for STS \(sts\.amazonaws\.com\)$/,
+    },
+  ])('the deadline says what stalled: $name', async ({ waitingFor, message }) => {
+    const deadline = createDeadline(50, Date.now, () => waitingFor);
+    await new Promise((resolve) => deadline.signal.addEventListener('abort', resolve));
+    expect(deadline.signal.reason).toMatchObject({ kind: 'deadline', message: expect.stringMatching(message) });
+  });
+
   it('backs off with full jitter, capped', async () => {
     const delays: number[] = [];
     let count = 0;

@@ -392,7 +392,7 @@ describe('throttling, outages and odd answers', () => {
     expect(run.code).toBe(ERROR_KINDS.unavailable);
     expect(run.stderr.match(/retrying/g)).toHaveLength(4);
     expect(run.stderr).toContain(
-      `cannot reach 127.0.0.1:${closed}: ECONNREFUSED: the node identity needs the GCE metadata server`,
+      `the metadata server (127.0.0.1:${closed}) refused the connection (ECONNREFUSED): check that it is reachable, or check HTTPS_PROXY/NO_PROXY: the node identity needs the GCE metadata server`,
     );
   });
 
