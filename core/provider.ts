@@ -68,7 +68,7 @@ export interface Credential {
 /** What a provider can see of a request before anything is fetched: the pre-flight's inputs. */
 export type RequestScope<F extends FlagSpecs = FlagSpecs> = Pick<
   Context<F>,
-  'request' | 'image' | 'flags' | 'positionals' | 'env'
+  'request' | 'image' | 'flags' | 'positionals' | 'env' | 'log'
 >;
 
 /** What the kubelet config must say for this provider; `credkit config` reads it. */
@@ -92,7 +92,10 @@ export interface ProviderDefinition<F extends FlagSpecs = FlagSpecs> {
    * Which images this provider answers; others get no auth and `0s`. Defaults to matchImages under
    * URLsMatch. Adapters with precise host rules (regexes per partition) override it.
    */
-  servesImage?(image: ImageRef, ctx: Pick<Context<F>, 'flags' | 'positionals' | 'env'>): boolean;
+  servesImage?(
+    image: ImageRef,
+    ctx: Pick<Context<F>, 'flags' | 'positionals' | 'env'> & Partial<Pick<Context<F>, 'log'>>,
+  ): boolean;
   /**
    * The audience the pod's token must carry. One declaration feeds the pre-flight token check,
    * `credkit config` and the RBAC. A function when a flag or env var can change it.

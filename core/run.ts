@@ -100,7 +100,7 @@ async function answer<F extends FlagSpecs>(
   const image = parseRequestImage(request.image);
   const base = { kind: 'CredentialProviderResponse', apiVersion: request.apiVersion } as const;
   const cacheKeyType = provider.cacheKeyType ?? 'Registry';
-  const scope = { flags: args.flags, positionals: args.positionals, env: run.env };
+  const scope = { flags: args.flags, positionals: args.positionals, env: run.env, log: run.log };
   if (!servesImage(provider, image, scope)) {
     run.log.v(2).info('image is not served by this provider', { image: request.image });
     return { ...base, cacheKeyType, cacheDuration: '0s' };

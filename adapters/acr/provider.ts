@@ -3,10 +3,16 @@
  * (research/azure-acr.md). Same command line (`<azure.json> [--registry-mirror=src:dst,...]`), same
  * identities, plus the pod's own Entra identity through its service account token.
  */
-import { type Context, type Credential, defineProvider, parseImage } from '../../core/index.ts';
+import { type Context, type Credential, defineProvider, parseImage, quote } from '../../core/index.ts';
 import { ACR_FLAGS, type AcrScope, authorityHost, configPath, servicePrincipalAuth } from './config.ts';
 import { CLIENT_ID_ANNOTATION, chooseIdentity, exchangesToken, TENANT_ID_ANNOTATION } from './identity.ts';
-import { ACR_MATCH_IMAGES, type AcrTarget, parseRegistryMirrors, resolveAcrTarget } from './registry.ts';
+import {
+  ACR_MATCH_IMAGES,
+  type AcrTarget,
+  parseRegistryMirrors,
+  type RegistryMirrors,
+  resolveAcrTarget,
+} from './registry.ts';
 
 /** The audience Entra ID federated identity credentials expect by convention. */
 export const ENTRA_TOKEN_AUDIENCE = 'api://AzureADTokenExchange';
@@ -18,10 +24,21 @@ const STATIC_SECRET_CACHE_SECONDS = 10 * 60;
 /** upstream's keys for static credentials: every ACR in every cloud. */
 const STATIC_KEYS = ['*.azurecr.io', '*.azurecr.cn', '*.azurecr.de', '*.azurecr.us'];
 
-function targetOf(image: Context['image'], scope: AcrScope): AcrTarget | null {
+function targetOf(image: Context['image'], scope: AcrScope & Partial<Pick<Context, 'log'>>): AcrTarget | null {
   configPath(scope);
   servicePrincipalAuth(scope);
-  return resolveAcrTarget(image, parseRegistryMirrors(scope.flags['registry-mirror']));
+  return resolveAcrTarget(image, mirrorsOf(scope.flags['registry-mirror'], scope.log));
+}
+
+/** The exec asks for the mirrors up to three times (serves, exchanges, answers): parse and warn once. */
+let parsedMirrors: { value: string | undefined; mirrors: RegistryMirrors } | undefined;
+function mirrorsOf(value: string | undefined, log: Context['log'] | undefined): RegistryMirrors {
+  if (parsedMirrors && parsedMirrors.value === value) return parsedMirrors.mirrors;
+  const mirrors = parseRegistryMirrors(value, (entry, why) =>
+    log?.warn(`skipping --registry-mirror entry ${quote(entry)}: it ${why}`),
+  );
+  parsedMirrors = { value, mirrors };
+  return mirrors;
 }
 
 export const provider = defineProvider({

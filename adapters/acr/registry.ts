@@ -34,29 +34,27 @@ export function isGeoReplica(host: string): boolean {
 export type RegistryMirrors = ReadonlyMap<string, string>;
 
 /**
- * Parses the mirror flag as upstream does (spaces dropped, comma-separated `src:dst`), but a bad
- * entry is a usage error here, not a log line: a silently dropped mirror turns into anonymous pulls
- * on network-isolated nodes, far from the typo that caused them.
+ * Parses the mirror flag as upstream does (spaces dropped, comma-separated `src:dst`). A bad entry
+ * is skipped and reported through `skipped`, as upstream logs and skips it: one typo must not stop
+ * every ACR pull on the node. Unlike upstream, a target must be an ACR login server, so no ACR
+ * token is ever sent to another host (docs/compatibility.md).
  */
-export function parseRegistryMirrors(value: string | undefined): RegistryMirrors {
+export function parseRegistryMirrors(
+  value: string | undefined,
+  skipped: (entry: string, why: string) => void = () => {},
+): RegistryMirrors {
   const mirrors = new Map<string, string>();
   const text = (value ?? '').replaceAll(' ', '');
   for (const entry of text.split(',').filter(Boolean)) {
     const parts = entry.split(':');
     const [source, target] = parts;
     if (parts.length !== 2 || !source || !target) {
-      throw new CredkitError(
-        'usage',
-        `--registry-mirror entry ${JSON.stringify(entry)} is not src:dst (hosts without ports, e.g. mcr.microsoft.com:myacr.azurecr.io)`,
-      );
+      skipped(entry, 'is not src:dst (hosts without ports, e.g. mcr.microsoft.com:myacr.azurecr.io)');
+    } else if (!isAcrHost(target)) {
+      skipped(entry, `maps to ${target}, which is not an ACR login server (<name>.azurecr.io)`);
+    } else {
+      mirrors.set(source.toLowerCase(), target.toLowerCase());
     }
-    if (!isAcrHost(target)) {
-      throw new CredkitError(
-        'usage',
-        `--registry-mirror target ${target} is not an ACR login server (<name>.azurecr.io)`,
-      );
-    }
-    mirrors.set(source.toLowerCase(), target.toLowerCase());
   }
   return mirrors;
 }

@@ -116,19 +116,29 @@ describe('--registry-mirror parsing (upstream TestProcessMirrorMapping)', () => 
     expect(Object.fromEntries(parseRegistryMirrors(value))).toEqual(mirrors);
   });
 
-  // Upstream logs and skips these; a skipped mirror becomes anonymous pulls far from the typo.
+  // Upstream logs and skips these (one typo must not stop every pull); the good entries still apply.
   it.each([
-    { name: 'no colon', value: 'aaa', error: /entry "aaa" is not src:dst/ },
-    { name: 'source with a port', value: 'h:5000:x.azurecr.io', error: /entry "h:5000:x.azurecr.io" is not src:dst/ },
-    { name: 'empty target', value: 'aaa:', error: /is not src:dst/ },
+    { name: 'no colon', value: 'aaa,c:d.azurecr.io', skipped: 'aaa', why: /is not src:dst/ },
+    {
+      name: 'source with a port',
+      value: 'h:5000:x.azurecr.io,c:d.azurecr.io',
+      skipped: 'h:5000:x.azurecr.io',
+      why: /is not src:dst/,
+    },
+    { name: 'empty target', value: 'aaa:,c:d.azurecr.io', skipped: 'aaa:', why: /is not src:dst/ },
     {
       name: 'target is not an ACR',
-      value: 'mcr.microsoft.com:mirror.example.com',
-      error: /target mirror.example.com is not an ACR login server/,
+      value: 'mcr.microsoft.com:mirror.example.com,c:d.azurecr.io',
+      skipped: 'mcr.microsoft.com:mirror.example.com',
+      why: /mirror.example.com, which is not an ACR login server/,
     },
-  ])('$name is a usage error', ({ value, error }) => {
-    expect(() => parseRegistryMirrors(value)).toThrow(error);
-    expect(() => parseRegistryMirrors(value)).toThrow(CredkitError);
+  ])('$name is skipped and reported', ({ value, skipped, why }) => {
+    const reported: [string, string][] = [];
+    const mirrors = parseRegistryMirrors(value, (entry, reason) => reported.push([entry, reason]));
+    expect(Object.fromEntries(mirrors)).toEqual({ c: 'd.azurecr.io' });
+    expect(reported).toHaveLength(1);
+    expect(reported[0]?.[0]).toBe(skipped);
+    expect(reported[0]?.[1]).toMatch(why);
   });
 });
 
