@@ -8,6 +8,7 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../scripts/binaries.ts';
 import { figures, type Series } from './measure.ts';
+import { MUSL_LOADER } from './runtimes.ts';
 
 export interface SideFigures {
   name: string;
@@ -44,6 +45,15 @@ export interface BenchReport {
   pairs: PairRow[];
   storms: StormRow[];
   sizes: Array<{ backend: string; binary: string; bytes: number; gzipBytes: number }>;
+  /** The product binary on another runtime from the registry. */
+  runtimes: Array<{
+    name: string;
+    package: string;
+    binary: string;
+    sameAsDefault: boolean;
+    bytes: number;
+    gzipBytes: number;
+  }>;
   durationS?: number;
 }
 
@@ -134,8 +144,23 @@ export function renderReport(report: BenchReport): string {
     '| backend | binary | MB | gzip MB |',
     '| --- | --- | ---: | ---: |',
     ...report.sizes.map((row) => `| ${row.backend} | ${row.binary} | ${mb(row.bytes)} | ${mb(row.gzipBytes)} |`),
+    '',
+    '### Other bun runtimes for linux-x64 from the npm registry',
+    '',
+    '| runtime package | binary | MB | gzip MB | what it means |',
+    '| --- | --- | ---: | ---: | --- |',
+    ...report.runtimes.map(
+      (row) =>
+        `| ${row.package} | ${row.binary} | ${mb(row.bytes)} | ${mb(row.gzipBytes)} | ${row.sameAsDefault ? 'byte-identical to the runtime the product embeds: the same figures' : runtimeNote(row.name)} |`,
+    ),
     ...pairFailures(report),
   ].join('\n');
+}
+
+function runtimeNote(name: string): string {
+  if (name === 'musl')
+    return `needs musl's loader and musl builds of libstdc++ and libgcc (${existsSync(MUSL_LOADER) ? 'the loader is installed here, the C++ runtime is not' : 'not on this Debian machine'}), so it cannot run here or on a glibc node; exec figures not measured`;
+  return 'a different build of the runtime';
 }
 
 function stormFailures(report: BenchReport): string[] {

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Backend } from '../cli/build/targets.ts';
 import { type FakeWorld, type KubeletResult, type KubeletRun, startFakeWorld } from '../core/testing/index.ts';
+import { isOlderThanSources, ROOT, SHARED_SOURCES } from '../scripts/binaries.ts';
 import { type BenchBinary, prepareBinaries } from './builds.ts';
 import { emptySeries, fileSizes, type Measured, measured, prepareRusage, record, type Series } from './measure.ts';
 import { floorPlan, markRequests, requestsSince } from './plan.ts';
@@ -26,6 +27,7 @@ import {
   type StormRow,
   writeResults,
 } from './report.ts';
+import { compileWithRuntime, runtimeVariants } from './runtimes.ts';
 import {
   type Cloud,
   type CloudScenario,
@@ -310,12 +312,29 @@ async function storms(
   return rows;
 }
 
+/**
+ * credkit-gar built on each other linux-x64 runtime the registry offers: its size, and whether it
+ * is the default runtime byte for byte (then every exec figure is the default's).
+ */
+async function runtimeSizes(log: (line: string) => void): Promise<BenchReport['runtimes']> {
+  const rows: BenchReport['runtimes'] = [];
+  for (const variant of await runtimeVariants(log)) {
+    const file = join(ROOT, 'dist', 'bench', 'bun', `credkit-gar-${variant.name}`);
+    if (isOlderThanSources(file, { sources: ['cli/gar.ts', 'adapters/gar', ...SHARED_SOURCES] })) {
+      log(`[bun] building credkit-gar on ${variant.package}`);
+      await compileWithRuntime(join(ROOT, 'cli', 'gar.ts'), file, variant.executable);
+    }
+    rows.push({ ...variant, binary: 'credkit-gar', ...fileSizes(file) });
+  }
+  return rows;
+}
+
 async function main(): Promise<void> {
   const opts = options();
   const log = (line: string) => process.stderr.write(`${line}\n`);
   prepareRusage();
   const started = Date.now();
-  const report: BenchReport = { runs: opts.runs, warmup: WARMUP, pairs: [], storms: [], sizes: [] };
+  const report: BenchReport = { runs: opts.runs, warmup: WARMUP, pairs: [], storms: [], sizes: [], runtimes: [] };
   const worlds: FakeWorld[] = [];
   try {
     // Identities 0..runs+2 for the rows, one more for each recording; the storm uses 0..storm.
@@ -333,6 +352,7 @@ async function main(): Promise<void> {
         report.sizes.push({ backend, binary: binary.name, ...fileSizes(binary.file) });
       report.pairs.push(...(await measurePairs(backend, binaries, scenarios, opts, log)));
       report.storms.push(...(await storms(backend, binaries, scenarios, opts, log)));
+      if (backend === 'bun') report.runtimes.push(...(await runtimeSizes(log)));
     }
   } finally {
     await Promise.all(worlds.map((world) => world.close()));

@@ -1,0 +1,70 @@
+/**
+ * Other bun runtimes the npm registry offers for linux-x64, for the size comparison: the same bun
+ * version as the `bun` package, unpacked once into dist/bench/runtimes/ with `npm pack` (from npm's
+ * cache when it can). `-baseline` (no AVX2) and `-musl` (musl libc, needs /lib/ld-musl-x86_64.so.1
+ * on the node) are the only linux-x64 variants published.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { bunArgs } from '../cli/build/bun.ts';
+import { runTool } from '../cli/build/exec.ts';
+import { bunExecutable } from '../cli/build/runtimes.ts';
+import { ROOT } from '../scripts/binaries.ts';
+
+export const MUSL_LOADER = '/lib/ld-musl-x86_64.so.1';
+
+export interface RuntimeVariant {
+  name: 'baseline' | 'musl';
+  package: string;
+  /** The unpacked executable. */
+  executable: string;
+  /** Byte-identical to the runtime the product binaries embed. */
+  sameAsDefault: boolean;
+}
+
+const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+async function unpack(spec: string): Promise<string> {
+  const dir = join(ROOT, 'dist', 'bench', 'runtimes', spec.replace('/', '+'));
+  const executable = join(dir, 'package', 'bin', 'bun');
+  if (existsSync(executable)) return executable;
+  const staging = `${dir}.${process.pid}.tmp`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  const { stdout } = await runTool('npm', [
+    'pack',
+    spec,
+    '--prefer-offline',
+    '--silent',
+    '--pack-destination',
+    staging,
+  ]);
+  const tarball = stdout.trim().split('\n').pop() ?? '';
+  await runTool('tar', ['-xzf', join(staging, tarball), '-C', staging]);
+  rmSync(join(staging, tarball), { force: true });
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(staging, dir);
+  return executable;
+}
+
+export async function runtimeVariants(log: (line: string) => void): Promise<RuntimeVariant[]> {
+  const bun = bunExecutable();
+  const own = sha256(bun.path);
+  const variants: RuntimeVariant[] = [];
+  for (const name of ['baseline', 'musl'] as const) {
+    const spec = `@oven/bun-linux-x64-${name}@${bun.version}`;
+    try {
+      const executable = await unpack(spec);
+      variants.push({ name, package: spec, executable, sameAsDefault: sha256(executable) === own });
+    } catch (error) {
+      log(`skipped runtime ${spec}: ${(error as Error).message}`);
+    }
+  }
+  return variants;
+}
+
+/** `entry` compiled with every product flag, embedding `runtime` instead of the build's own bun. */
+export async function compileWithRuntime(entry: string, outfile: string, runtime: string): Promise<void> {
+  await runTool(bunExecutable().path, bunArgs({ entry, outfile, target: 'linux-x64' }, runtime));
+}
