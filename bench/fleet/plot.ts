@@ -15,7 +15,8 @@ const COLOURS: Record<Bar['kind'], string> = { upstream: '#b0b0b0', credkit: '#2
 const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function barChart(title: string, unit: string, bars: Bar[]): string {
-  const labelWidth = 300;
+  // About 6.5 px per character of 12 px sans-serif: room for the longest label.
+  const labelWidth = Math.max(200, 16 + 6.5 * Math.max(...bars.map((bar) => bar.group.length + bar.label.length + 2)));
   const plotWidth = 460;
   const rowHeight = 22;
   const groupGap = 14;

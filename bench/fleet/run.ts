@@ -376,9 +376,9 @@ async function main(): Promise<void> {
   const bars: Bar[] = rows.map((row) => ({
     group: row.cloud.toUpperCase(),
     label:
-      row.kind === 'upstream'
-        ? row.behaviour.name.replace(/^upstream /, 'upstream ')
-        : `${row.behaviour.name} ${row.setting === 'default' ? '' : row.setting}`.trim(),
+      row.setting === 'default' || row.kind === 'upstream'
+        ? row.behaviour.name
+        : `${row.behaviour.name}, ${row.setting}`,
     value: row.result.execsPerSecond,
     kind: row.kind,
   }));
