@@ -95,6 +95,7 @@ function tallyProfile(profile: Profile, moduleOf: (line: number) => string, bund
     let outermost = '';
     let innermost: string | undefined;
     let fallback: string | undefined;
+    let builtin: string | undefined;
     for (let id: number | undefined = sample; id !== undefined; id = parent.get(id)) {
       const frame = byId.get(id)?.callFrame;
       if (!frame) break;
@@ -106,11 +107,13 @@ function tallyProfile(profile: Profile, moduleOf: (line: number) => string, bund
       if (module === '(bundle preamble)') initialising = true;
       if (frame.functionName !== '(root)') outermost = frame.functionName;
       fallback ??= frame.functionName || frame.url || undefined;
+      // The outermost node: module on the stack names the builtin being loaded or run.
+      if (frame.url.startsWith('node:')) builtin = frame.url;
     }
     // Evaluation: a module's top-level code, whether the bundle's own (the top level, outside
     // core/run.ts) or a lazily imported module's initialiser (an __esm frame), whenever it runs.
     const inMain = !initialising && (inRun || outermost !== '(module)');
-    const key = innermost ? area(innermost) : classifyOutside(fallback);
+    const key = innermost ? area(innermost) : classifyOutside(fallback, builtin);
     if (key === undefined) continue;
     tally.samples++;
     const entry = tally.byArea.get(key) ?? { evaluation: 0, main: 0 };
@@ -121,10 +124,11 @@ function tallyProfile(profile: Profile, moduleOf: (line: number) => string, bund
 }
 
 /** Samples with no bundled frame: the runtime's own start-up and builtins, or idle. */
-function classifyOutside(name: string | undefined): string | undefined {
+function classifyOutside(name: string | undefined, builtin: string | undefined): string | undefined {
   if (name === '(idle)') return undefined;
   if (name === '(garbage collector)') return 'garbage collector';
-  return 'runtime start-up and builtins (no credkit frame on the stack)';
+  if (builtin) return `runtime builtin ${builtin} (no credkit frame on the stack)`;
+  return 'runtime, no credkit frame on the stack';
 }
 
 async function main(): Promise<void> {

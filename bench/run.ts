@@ -268,8 +268,10 @@ async function storm(
 ): Promise<Omit<StormRow, 'backend'>> {
   const chosen = await Promise.all(Array.from({ length: count }, (_, i) => scenario.serviceAccount(i)));
   const started = performance.now();
+  const harness = process.cpuUsage();
   const execs = await Promise.all(chosen.map((pick) => measured({ command: command(pick), ...pick.run })));
   const wallMs = performance.now() - started;
+  const { user, system } = process.cpuUsage(harness);
   const series = emptySeries();
   let crossTalk = 0;
   for (const [i, exec] of execs.entries()) {
@@ -278,7 +280,7 @@ async function storm(
     record(series, exec, verdict.failure);
   }
   const cpuTotalMs = execs.reduce((sum, exec) => sum + (Number.isNaN(exec.usage.cpuMs) ? 0 : exec.usage.cpuMs), 0);
-  return { binary: name, count, series, wallMs, cpuTotalMs, crossTalk };
+  return { binary: name, count, series, wallMs, cpuTotalMs, harnessCpuMs: (user + system) / 1000, crossTalk };
 }
 
 async function storms(
