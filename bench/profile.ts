@@ -20,7 +20,8 @@ import { bunExecutable } from '../cli/build/runtimes.ts';
 import { startFakeWorld } from '../core/testing/index.ts';
 import { ROOT } from '../scripts/binaries.ts';
 import { measured, prepareRusage } from './measure.ts';
-import { type Cloud, SCENARIOS, type ScenarioRun } from './scenarios.ts';
+import { productEntry } from './runtimes.ts';
+import { type Cloud, type ScenarioRun, scenarioFor } from './scenarios.ts';
 
 const INTERVAL_US = 100;
 
@@ -37,12 +38,18 @@ interface Profile {
 /** Builds the profiling twin of dist/bin/credkit-<cloud> and its bundle text; returns both paths. */
 async function buildTwin(cloud: Cloud, dir: string): Promise<{ binary: string; bundle: string }> {
   const bun = bunExecutable().path;
-  const entry = join(ROOT, 'cli', `${cloud}.ts`);
+  const entry = productEntry(`credkit-${cloud}`);
   const binary = join(dir, `credkit-${cloud}`);
   const bundle = join(dir, `credkit-${cloud}.js`);
-  const args = bunArgs({ entry, outfile: binary, target: 'linux-x64' }, undefined).filter((arg) => arg !== '--minify');
-  await runTool(bun, args);
-  await runTool(bun, ['build', entry, `--outfile=${bundle}`, '--target=bun', '--format=esm', '--keep-names']);
+  try {
+    const args = bunArgs({ entry: entry.file, outfile: binary, target: 'linux-x64' }, undefined).filter(
+      (arg) => arg !== '--minify',
+    );
+    await runTool(bun, args);
+    await runTool(bun, ['build', entry.file, `--outfile=${bundle}`, '--target=bun', '--format=esm', '--keep-names']);
+  } finally {
+    entry.dispose();
+  }
   return { binary, bundle };
 }
 
@@ -148,7 +155,7 @@ async function main(): Promise<void> {
     const moduleOf = moduleIndex(bundle);
     const world = await startFakeWorld();
     try {
-      const scenario = await SCENARIOS[cloud](world, execs + 1);
+      const scenario = await scenarioFor(cloud, world, execs + 1);
       const kinds: Array<[string, (i: number) => Promise<ScenarioRun>]> = [
         ['service account', (i) => scenario.serviceAccount(i)],
         ['node identity', async () => scenario.node],

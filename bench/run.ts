@@ -322,9 +322,9 @@ async function runtimeSizes(log: (line: string) => void): Promise<BenchReport['r
   const rows: BenchReport['runtimes'] = [];
   for (const variant of await runtimeVariants(log)) {
     const file = join(ROOT, 'dist', 'bench', 'bun', `credkit-gar-${variant.name}`);
-    if (isOlderThanSources(file, { sources: ['cli/gar.ts', 'adapters/gar', ...SHARED_SOURCES] })) {
+    if (isOlderThanSources(file, { sources: ['adapters/gar', ...SHARED_SOURCES] })) {
       log(`[bun] building credkit-gar on ${variant.package}`);
-      await compileWithRuntime(join(ROOT, 'cli', 'gar.ts'), file, variant.executable);
+      await compileWithRuntime('credkit-gar', file, variant.executable);
     }
     rows.push({ ...variant, binary: 'credkit-gar', ...fileSizes(file) });
   }

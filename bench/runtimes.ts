@@ -8,9 +8,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { bunArgs } from '../cli/build/bun.ts';
+import { writeProviderEntry } from '../cli/build/entry.ts';
 import { runTool } from '../cli/build/exec.ts';
 import { bunExecutable } from '../cli/build/runtimes.ts';
-import { ROOT } from '../scripts/binaries.ts';
+import { BINARIES, prepareEntry, ROOT } from '../scripts/binaries.ts';
 
 export const MUSL_LOADER = '/lib/ld-musl-x86_64.so.1';
 
@@ -64,7 +65,23 @@ export async function runtimeVariants(log: (line: string) => void): Promise<Runt
   return variants;
 }
 
-/** `entry` compiled with every product flag, embedding `runtime` instead of the build's own bun. */
-export async function compileWithRuntime(entry: string, outfile: string, runtime: string): Promise<void> {
-  await runTool(bunExecutable().path, bunArgs({ entry, outfile, target: 'linux-x64' }, runtime));
+/**
+ * The module `npm run build` compiles for product binary `name` (dist/bin/<name>), written as
+ * `credkit build` writes it, for builds of the same binary with other settings.
+ */
+export function productEntry(name: string): { file: string; dispose(): void } {
+  const spec = BINARIES.find((candidate) => candidate.name === name);
+  if (!spec) throw new Error(`no product binary ${name} in scripts/binaries.ts`);
+  const entry = prepareEntry(spec);
+  return spec.wrap ? writeProviderEntry(entry, { topLevelAwait: true }) : { file: entry, dispose: () => {} };
+}
+
+/** Product binary `name` compiled with every product flag, embedding `runtime` instead of the build's own bun. */
+export async function compileWithRuntime(name: string, outfile: string, runtime: string): Promise<void> {
+  const entry = productEntry(name);
+  try {
+    await runTool(bunExecutable().path, bunArgs({ entry: entry.file, outfile, target: 'linux-x64' }, runtime));
+  } finally {
+    entry.dispose();
+  }
 }
