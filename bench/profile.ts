@@ -156,9 +156,11 @@ async function main(): Promise<void> {
     const world = await startFakeWorld();
     try {
       const scenario = await scenarioFor(cloud, world, execs + 1);
+      const node = scenario.node;
       const kinds: Array<[string, (i: number) => Promise<ScenarioRun>]> = [
         ['service account', (i) => scenario.serviceAccount(i)],
-        ['node identity', async () => scenario.node],
+        // An adapter without a node identity (Quay's robot federation) has only the first.
+        ...(node ? [['node identity', async () => node] as [string, () => Promise<ScenarioRun>]] : []),
       ];
       for (const [kind, pick] of kinds) {
         const profiles = mkdtempSync(join(tmpdir(), 'credkit-prof-'));
