@@ -38,6 +38,11 @@ export interface BuildOptions {
    * calls `main` itself (the cli/<cloud>.ts entry points of the per-cloud binaries).
    */
   wrap?: boolean;
+  /**
+   * Also write the bundler's metafile (esbuild's format, which bun writes too) here: which modules,
+   * from which packages, went into the binary. The release's SBOM is made from it.
+   */
+  metafile?: string;
 }
 
 export interface BuildResult {
@@ -68,7 +73,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     options.wrap === false ? undefined : writeProviderEntry(entry, { topLevelAwait: backend === 'bun' });
   const workDir = mkdtempSync(join(tmpdir(), 'credkit-work-'));
   try {
-    const input = { entry: generated?.file ?? entry, outfile: staging, target };
+    const input = { entry: generated?.file ?? entry, outfile: staging, target, metafile: options.metafile };
     if (backend === 'bun') await compileWithBun(input);
     else await compileWithNodeSea({ ...input, workDir });
     if (target === hostTarget()) await smokeTest(staging, options.entry);

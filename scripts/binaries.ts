@@ -30,6 +30,24 @@ export interface BinarySpec {
   targets?: readonly Target[];
   /** Source folders and files whose changes make the binary stale. */
   sources: string[];
+  /** Set for the binaries `npm run release` ships (scripts/release.ts); unset for examples. */
+  release?: ReleaseSpec;
+}
+
+/** How a binary ships in the release archives. */
+export interface ReleaseSpec {
+  /**
+   * The registered adapter (adapters/index.ts) it serves: `credkit config <adapter>` writes the
+   * archive's example kubelet config, and the release test runs the adapter's scenario.
+   */
+  adapter: string;
+  /** Platforms it ships for (default: every target). credkit-node: the Linux ones. */
+  targets?: Target[];
+  /**
+   * Other names the binary answers to, shipped as relative symlinks beside it (Linux archives).
+   * The hook for credkit-node, which picks its adapter from the name it was invoked under.
+   */
+  links?: string[];
 }
 
 /** Everything the per-cloud binaries and the example are built from, besides their own folders. */
@@ -42,6 +60,7 @@ export const ADAPTER_BINARIES: BinarySpec[] = ADAPTERS.map((adapter) => ({
   wrap: true,
   reexports: `adapters/${adapter.name}/provider.ts`,
   sources: [`adapters/${adapter.name}`, ...SHARED_SOURCES],
+  release: { adapter: adapter.name },
 }));
 
 /**
@@ -109,6 +128,9 @@ export function prepareEntry(spec: BinarySpec): string {
   }
   return entry;
 }
+
+/** What `npm run release` ships: every binary with a release spec. */
+export const RELEASED = BINARIES.filter((spec) => spec.release !== undefined);
 
 /** dist/bin/<name> for the host, dist/bin/<target>/<name>[.exe] for other targets. */
 export function binaryPath(name: string, target: Target | undefined = hostTarget()): string {

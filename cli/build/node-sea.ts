@@ -21,7 +21,7 @@ export async function compileWithNodeSea(input: CompileInput & { workDir: string
   const bundle = join(input.workDir, 'main.cjs');
   const blob = join(input.workDir, 'sea.blob');
   const config = join(input.workDir, 'sea-config.json');
-  await bundleCommonJs(input.entry, bundle);
+  await bundleCommonJs(input.entry, bundle, input.metafile);
   writeFileSync(
     config,
     JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }),
@@ -36,9 +36,9 @@ export async function compileWithNodeSea(input: CompileInput & { workDir: string
   await runTool(node, [postject, input.outfile, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE]);
 }
 
-async function bundleCommonJs(entry: string, outfile: string): Promise<void> {
+async function bundleCommonJs(entry: string, outfile: string, metafile: string | undefined): Promise<void> {
   const esbuild = await import('esbuild');
-  await esbuild.build({
+  const result = await esbuild.build({
     entryPoints: [entry],
     outfile,
     bundle: true,
@@ -48,5 +48,7 @@ async function bundleCommonJs(entry: string, outfile: string): Promise<void> {
     minify: true,
     keepNames: true,
     logLevel: 'silent',
+    metafile: metafile !== undefined,
   });
+  if (metafile && result.metafile) writeFileSync(metafile, JSON.stringify(result.metafile));
 }

@@ -16,7 +16,7 @@ import { hostTarget, type Target } from './targets.ts';
 const require = createRequire(import.meta.url);
 
 /** npm packages that ship bun for each target (the optionalDependencies of the `bun` package). */
-const BUN_PACKAGES: Record<Target, { name: string; file: string }> = {
+export const BUN_PACKAGES: Record<Target, { name: string; file: string }> = {
   'linux-x64': { name: '@oven/bun-linux-x64', file: 'bin/bun' },
   'linux-arm64': { name: '@oven/bun-linux-aarch64', file: 'bin/bun' },
   'windows-x64': { name: '@oven/bun-windows-x64', file: 'bin/bun.exe' },

@@ -1,0 +1,255 @@
+/**
+ * The release as users download it (scripts/release.ts, `npm run release`): SHA256SUMS verifies with
+ * sha256sum, each archive unpacks to the binary, LICENSE, README and an example kubelet config the
+ * kubelet loads, the binary answers the fake kubelet with a valid credential from its fake cloud
+ * (linux-arm64 under qemu; the Windows executable, which cannot run here, by its PE header), and
+ * each archive's SBOM is valid CycloneDX naming the npm packages, with their versions, that binary
+ * bundles and none that it does not.
+ */
+import { execFile } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { promisify } from 'node:util';
+import { Spec, Validation } from '@cyclonedx/cyclonedx-library';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { BUN_PACKAGES } from '../../cli/build/runtimes.ts';
+import { decodeCredentialProviderConfig, validateCredentialProviderConfig } from '../../core/config.ts';
+import { carriesIdentity, runLikeKubelet, type Scenario } from '../../core/testing/index.ts';
+import { RELEASED, ROOT } from '../../scripts/binaries.ts';
+import { type ReleasedArchive, readRelease, writeRelease } from '../../scripts/release.ts';
+import { startScenario } from '../../testing/scenarios.ts';
+
+const exec = promisify(execFile);
+const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+const QEMU = ['/usr/bin/qemu-aarch64', '-L', '/usr/aarch64-linux-gnu'];
+
+/** What each adapter's binary must bundle (its SDKs and the core's libraries) and must not. */
+const BUNDLES: Record<string, { bundles: string[]; never: string[] }> = {
+  ecr: {
+    bundles: ['@aws-sdk/client-ecr', '@aws-sdk/client-ecr-public', '@aws-sdk/client-sts', 'zod', 'jose'],
+    never: ['@azure/identity', 'google-auth-library', '@peculiar/x509'],
+  },
+  acr: {
+    bundles: ['zod', 'jose', 'https-proxy-agent'],
+    never: ['@aws-sdk/client-sts', '@aws-sdk/client-ecr', 'google-auth-library'],
+  },
+  gar: {
+    bundles: ['zod', 'jose', 'https-proxy-agent'],
+    never: ['@aws-sdk/client-sts', '@aws-sdk/client-ecr', '@azure/identity', 'google-auth-library'],
+  },
+};
+
+let outDir: string;
+let released: ReleasedArchive[];
+
+// CREDKIT_RELEASE_DIR=dist/release checks a release `npm run release` already made (the release
+// workflow checks the files it publishes); otherwise the suite makes a whole release of its own.
+beforeAll(async () => {
+  const existing = process.env.CREDKIT_RELEASE_DIR;
+  outDir = existing ?? mkdtempSync(join(tmpdir(), 'credkit-release-'));
+  released = existing ? readRelease(existing) : await writeRelease({ outDir });
+}, 900_000);
+
+describe('npm run release', () => {
+  it('makes one archive and one SBOM per released binary and target', () => {
+    const expected = RELEASED.flatMap((spec) =>
+      (spec.release?.targets ?? ['linux-x64', 'linux-arm64', 'windows-x64']).map((target) => `${spec.name} ${target}`),
+    );
+    expect(released.map((entry) => `${entry.binary} ${entry.target}`).sort()).toEqual(expected.sort());
+    const files = readdirSync(outDir).sort();
+    expect(files).toEqual(
+      [...released.flatMap((entry) => [basename(entry.archive), basename(entry.sbom)]), 'SHA256SUMS'].sort(),
+    );
+    for (const entry of released) {
+      expect(basename(entry.archive)).toMatch(
+        new RegExp(
+          `^${entry.binary}_${VERSION.replaceAll('.', '\\.')}_(linux_amd64|linux_arm64|windows_amd64)\\.(tar\\.gz|zip)$`,
+        ),
+      );
+    }
+  });
+
+  it('SHA256SUMS verifies with sha256sum -c, and covers every file', async () => {
+    const { stdout } = await exec('sha256sum', ['-c', 'SHA256SUMS'], { cwd: outDir });
+    const verified = stdout.trim().split('\n');
+    expect(verified.every((line) => line.endsWith(': OK'))).toBe(true);
+    expect(verified).toHaveLength(readdirSync(outDir).length - 1);
+  });
+});
+
+const PE_AMD64 = 0x8664;
+const ELF_MACHINES: Record<string, number> = { 'linux-x64': 0x3e, 'linux-arm64': 0xb7 };
+
+function header(file: string): Buffer {
+  const head = Buffer.alloc(512);
+  const fd = openSync(file, 'r');
+  readSync(fd, head, 0, head.length, 0);
+  closeSync(fd);
+  return head;
+}
+
+/** The COFF machine of a PE file, or undefined when it is none. */
+function peMachine(file: string): number | undefined {
+  const head = header(file);
+  if (head.toString('latin1', 0, 2) !== 'MZ') return undefined;
+  const pe = head.readUInt32LE(0x3c);
+  return head.toString('latin1', pe, pe + 4) === 'PE\0\0' ? head.readUInt16LE(pe + 4) : undefined;
+}
+
+const unpacked = new Map<string, Promise<string>>();
+/** Each archive is unpacked once, into its own directory; returns its top directory. */
+function unpack(archive: string): Promise<string> {
+  let dir = unpacked.get(archive);
+  if (!dir) {
+    dir = unpackOnce(archive);
+    unpacked.set(archive, dir);
+  }
+  return dir;
+}
+
+async function unpackOnce(archive: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'credkit-unpacked-'));
+  if (archive.endsWith('.zip')) await exec('unzip', ['-q', archive, '-d', dir]);
+  else await exec('tar', ['-xzf', archive, '-C', dir]);
+  const [top, ...more] = readdirSync(dir);
+  expect(more).toEqual([]);
+  expect(`${top}.${archive.endsWith('.zip') ? 'zip' : 'tar.gz'}`).toBe(basename(archive));
+  return join(dir, top as string);
+}
+
+describe('each archive', () => {
+  const scenarios: Scenario[] = [];
+  afterAll(async () => {
+    await Promise.all(scenarios.map((scenario) => scenario.world.close()));
+  });
+
+  // The table is the release itself, known only once it is built: one case per archive.
+  const cases = RELEASED.flatMap((spec) =>
+    (spec.release?.targets ?? (['linux-x64', 'linux-arm64', 'windows-x64'] as const)).map((target) => ({
+      name: `${spec.name} ${target}`,
+      binary: spec.name,
+      adapter: spec.release?.adapter as string,
+      target,
+    })),
+  );
+
+  it.each(cases)(
+    '$name: binary, LICENSE, README, a kubelet config the kubelet loads',
+    async ({ binary, target }) => {
+      const entry = released.find((candidate) => candidate.binary === binary && candidate.target === target);
+      const dir = await unpack(entry?.archive as string);
+      const executable = target.startsWith('windows-') ? `${binary}.exe` : binary;
+      expect(readdirSync(dir).sort()).toEqual(
+        [executable, 'LICENSE', 'README.md', 'credential-provider-config.yaml'].sort(),
+      );
+      expect(readFileSync(join(dir, 'LICENSE'), 'utf8')).toBe(readFileSync(join(ROOT, 'LICENSE'), 'utf8'));
+      expect(readFileSync(join(dir, 'README.md'), 'utf8')).toContain(`# ${binary} ${VERSION} (${target})`);
+      const { providers } = decodeCredentialProviderConfig(
+        readFileSync(join(dir, 'credential-provider-config.yaml'), 'utf8'),
+      );
+      expect(validateCredentialProviderConfig(providers)).toEqual([]);
+      expect(providers.map((provider) => provider.name)).toEqual([binary]);
+      if (target.startsWith('windows-')) {
+        expect(peMachine(join(dir, executable))).toBe(PE_AMD64);
+        return;
+      }
+      expect(statSync(join(dir, executable)).mode & 0o777).toBe(0o755);
+      expect(header(join(dir, executable)).readUInt16LE(18)).toBe(ELF_MACHINES[target]);
+    },
+    60_000,
+  );
+
+  const runnable = cases.filter((c) => !c.target.startsWith('windows-'));
+  it.each(runnable)(
+    '$name: the unpacked binary exchanges a service account token as the kubelet runs it',
+    async ({ binary, adapter, target }) => {
+      const entry = released.find((candidate) => candidate.binary === binary && candidate.target === target);
+      const file = join(await unpack(entry?.archive as string), binary);
+      const scenario = await startScenario(adapter, 1);
+      scenarios.push(scenario);
+      const run = await scenario.serviceAccount(0);
+      const command = target === 'linux-arm64' ? [...QEMU, file] : [file];
+      expect(existsSync(command[0] as string)).toBe(true);
+      const result = await runLikeKubelet({ command: [...command, ...run.args], ...run.run });
+      expect(result.stderr).toBe('');
+      expect(result.verdict.valid).toBe(true);
+      const password = Object.values(result.response?.auth ?? {})[0]?.password;
+      expect(carriesIdentity(scenario, run, password)).toBe(true);
+    },
+    120_000,
+  );
+
+  it.each(cases)(
+    '$name: its SBOM is valid CycloneDX and names what the binary bundles',
+    async ({ binary, adapter, target }) => {
+      const entry = released.find((candidate) => candidate.binary === binary && candidate.target === target);
+      const text = readFileSync(entry?.sbom as string, 'utf8');
+      expect(await new Validation.JsonStrictValidator(Spec.Version.v1dot6).validate(text)).toBeNull();
+      const bom = JSON.parse(text) as {
+        metadata: { component: { properties: { name: string; value: string }[] } };
+        components: { name: string; group?: string; version: string }[];
+      };
+      expect(bom.metadata.component.properties).toContainEqual({
+        name: 'credkit:archive',
+        value: basename(entry?.archive as string),
+      });
+      const listed = new Map(bom.components.map((c) => [c.group ? `${c.group}/${c.name}` : c.name, c.version]));
+      // Every released adapter needs its row: a new one cannot ship with an unchecked SBOM.
+      const expectations = BUNDLES[adapter] ?? { bundles: ['a row in BUNDLES'], never: [] };
+      for (const name of expectations.bundles) {
+        const installed = JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+        expect({ name, version: listed.get(name) }).toEqual({ name, version: installed });
+      }
+      for (const name of expectations.never) expect(listed.has(name), `${name} is not bundled`).toBe(false);
+      const runtime = BUN_PACKAGES[target].name;
+      const bunVersion = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'bun', 'package.json'), 'utf8')).version;
+      expect(listed.get(runtime)).toBe(bunVersion);
+    },
+  );
+});
+
+describe('.github/workflows/release.yml', () => {
+  const workflow = parse(readFileSync(join(ROOT, '.github', 'workflows', 'release.yml'), 'utf8')) as {
+    on: { push: { tags: string[] } };
+    permissions: object;
+    jobs: Record<
+      string,
+      {
+        needs?: string;
+        permissions: Record<string, string>;
+        steps: { uses?: string; run?: string; with?: Record<string, unknown> }[];
+      }
+    >;
+  };
+  const steps = (job: string) => workflow.jobs[job]?.steps ?? [];
+  const runs = (job: string) =>
+    steps(job)
+      .map((step) => step.run ?? '')
+      .join('\n');
+  const uses = (job: string) => steps(job).map((step) => step.uses ?? '');
+
+  it('runs on a version tag, with no permissions unless a job asks', () => {
+    expect(workflow.on.push.tags).toEqual(['v[0-9]+.[0-9]+.[0-9]+*']);
+    expect(workflow.permissions).toEqual({});
+  });
+
+  it('tests, then releases the checked files with build provenance, then the image and the npm package', () => {
+    expect(runs('test')).toContain('npm test');
+    expect(workflow.jobs.release?.needs).toBe('test');
+    expect(runs('release')).toContain('npm run release');
+    expect(runs('release')).toContain(
+      'CREDKIT_RELEASE_DIR="$PWD/dist/release" npx vitest run test/scripts/release.test.ts',
+    );
+    expect(steps('release')).toContainEqual(
+      expect.objectContaining({
+        uses: 'actions/attest-build-provenance@v2',
+        with: { 'subject-checksums': 'dist/release/SHA256SUMS' },
+      }),
+    );
+    expect(uses('image')).toContain('actions/attest-build-provenance@v2');
+    expect(runs('npm')).toContain('npm publish --provenance');
+    for (const job of ['release', 'image', 'npm']) expect(workflow.jobs[job]?.permissions['id-token']).toBe('write');
+  });
+});
