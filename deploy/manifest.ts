@@ -42,14 +42,17 @@ export function installerImage(pkg: PackageJson = PACKAGE): string {
 }
 
 export interface InstallerOptions {
-  profile: Pick<NodeProfile, 'cloud' | 'binDir' | 'installAs'>;
+  profile: Pick<NodeProfile, 'cloud' | 'binDir'>;
+  /** The adapter's binary, and the file name it gets in binDir. */
+  binary: string;
+  installAs: string;
   /** The kubelet CredentialProviderConfig (YAML) copied beside the binary. */
   kubeletConfig: string;
   image?: string;
 }
 
 export function installerObjects(options: InstallerOptions): InstallerObject[] {
-  const binary = `credkit-${options.profile.cloud}`;
+  const { binary } = options;
   const labels = {
     'app.kubernetes.io/name': 'credkit-installer',
     'app.kubernetes.io/instance': binary,
@@ -85,7 +88,6 @@ const LOCKED_DOWN: SecurityContext = {
 };
 
 function daemonSet(binary: string, labels: Record<string, string>, options: InstallerOptions): DaemonSet {
-  const { profile } = options;
   const selector = {
     'app.kubernetes.io/name': labels['app.kubernetes.io/name'] as string,
     'app.kubernetes.io/instance': binary,
@@ -115,7 +117,7 @@ function daemonSet(binary: string, labels: Record<string, string>, options: Inst
               imagePullPolicy: 'IfNotPresent',
               env: [
                 { name: 'CREDKIT_BINARY', value: binary },
-                { name: 'CREDKIT_INSTALL_AS', value: profile.installAs },
+                { name: 'CREDKIT_INSTALL_AS', value: options.installAs },
                 { name: 'CREDKIT_HOST_DIR', value: IMAGE_PATHS.hostDir },
                 { name: 'CREDKIT_CONFIG', value: IMAGE_PATHS.config },
               ],
@@ -141,7 +143,7 @@ function daemonSet(binary: string, labels: Record<string, string>, options: Inst
           volumes: [
             // type Directory: the kubelet must already point at it; a missing one fails the pod
             // visibly instead of creating a directory no kubelet reads.
-            { name: 'provider-dir', hostPath: { path: profile.binDir, type: 'Directory' } },
+            { name: 'provider-dir', hostPath: { path: options.profile.binDir, type: 'Directory' } },
             { name: 'config', configMap: { name: `${binary}-config` } },
           ],
         },

@@ -1,27 +1,26 @@
 /**
- * Where each managed platform's kubelet already execs credential providers from, and under which
- * name: the node installer (deploy/<platform>.yaml) drops a credkit binary into that directory under
- * the upstream binary's name, so the kubelet config the platform wrote keeps working unchanged.
- * Facts from the platforms' own node bootstrap (shared research notes, section "How <cloud> installs").
+ * Where each managed platform's kubelet already execs credential providers from: the node installer
+ * (deploy/<platform>.yaml) drops the adapter's binary into that directory under the upstream
+ * binary's name (the descriptor's `dropInFor`), so the kubelet config the platform wrote keeps
+ * working unchanged. Facts from the platforms' own node bootstrap (shared research notes, section
+ * "How <cloud> installs").
  */
+import { adapterNamed } from '../adapters/index.ts';
+
 export interface NodeProfile {
   /** deploy/<name>.yaml */
   name: string;
   platform: string;
-  /** The adapter whose binary serves this platform's registry. */
+  /** The registered adapter (adapters/index.ts) whose binary serves this platform's registry. */
   cloud: string;
   /** The platform kubelet's --image-credential-provider-bin-dir. */
   binDir: string;
   /** The platform kubelet's --image-credential-provider-config (left untouched; for the docs). */
   kubeletConfig: string;
-  /** The provider name in that config: the upstream binary credkit replaces by name. */
-  installAs: string;
   /** Where the paths come from. */
   source: string;
 }
 
-// The upstream names will come from the adapters' descriptors (binary name, drop-in name) once they
-// exist; the directories are the platforms' and stay here.
 export const PROFILES: NodeProfile[] = [
   {
     name: 'eks',
@@ -29,7 +28,6 @@ export const PROFILES: NodeProfile[] = [
     cloud: 'ecr',
     binDir: '/etc/eks/image-credential-provider',
     kubeletConfig: '/etc/eks/image-credential-provider/config.json',
-    installAs: 'ecr-credential-provider',
     source: 'awslabs/amazon-eks-ami:nodeadm/internal/kubelet/image-credential-provider.go',
   },
   {
@@ -38,7 +36,6 @@ export const PROFILES: NodeProfile[] = [
     cloud: 'acr',
     binDir: '/var/lib/kubelet/credential-provider',
     kubeletConfig: '/var/lib/kubelet/credential-provider-config.yaml',
-    installAs: 'acr-credential-provider',
     source: 'Azure/AgentBaker:parts/linux/cloud-init/artifacts/cse_config_kubelet.sh',
   },
   {
@@ -47,7 +44,13 @@ export const PROFILES: NodeProfile[] = [
     cloud: 'gar',
     binDir: '/home/kubernetes/bin',
     kubeletConfig: '/home/kubernetes/cri-auth-config.yaml',
-    installAs: 'auth-provider-gcp',
     source: 'kubernetes/kubernetes:cluster/gce/gci/configure.sh (install-auth-provider-gcp)',
   },
 ];
+
+/** The binary a profile installs and the name it installs it under (the upstream's, else its own). */
+export function installedBinary(cloud: string): { binary: string; installAs: string } {
+  const adapter = adapterNamed(cloud);
+  if (!adapter) throw new Error(`no registered adapter ${JSON.stringify(cloud)} (adapters/index.ts)`);
+  return { binary: adapter.binary, installAs: adapter.dropInFor ?? adapter.binary };
+}

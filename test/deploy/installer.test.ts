@@ -24,8 +24,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { decodeCredentialProviderConfig, validateCredentialProviderConfig } from '../../core/config.ts';
 import { installerImage } from '../../deploy/manifest.ts';
-import { PROFILES } from '../../deploy/profiles.ts';
-import { profilePath, renderInstaller } from '../../deploy/render.ts';
+import { installedBinary, PROFILES } from '../../deploy/profiles.ts';
+import { profilePath, renderProfile } from '../../deploy/render.ts';
 import { ROOT } from '../../scripts/binaries.ts';
 import { type KubernetesValidator, kubernetesValidator } from '../support/kubernetes-schema.ts';
 
@@ -41,7 +41,7 @@ beforeAll(() => {
 
 describe.each(PROFILES)('deploy/ $name installer ($platform)', (profile) => {
   it('is what deploy/render.ts renders (run npm run deploy:render after a change)', async () => {
-    expect(readFileSync(profilePath(profile), 'utf8')).toBe(await renderInstaller(profile));
+    expect(readFileSync(profilePath(profile), 'utf8')).toBe(await renderProfile(profile));
   });
 
   it('every document is valid against the Kubernetes API schema, strictly', () => {
@@ -71,7 +71,7 @@ describe.each(PROFILES)('deploy/ $name installer ($platform)', (profile) => {
     expect(pod?.automountServiceAccountToken).toBe(false);
     const hostPaths = (pod?.volumes ?? []).filter((volume) => volume.hostPath).map((volume) => volume.hostPath);
     expect(hostPaths).toEqual([{ path: profile.binDir, type: 'Directory' }]);
-    expect(init?.env).toContainEqual({ name: 'CREDKIT_INSTALL_AS', value: profile.installAs });
+    expect(init?.env).toContainEqual({ name: 'CREDKIT_INSTALL_AS', value: installedBinary(profile.cloud).installAs });
   });
 
   it('carries a kubelet config the kubelet loads, naming the binary it installs', () => {
@@ -79,7 +79,7 @@ describe.each(PROFILES)('deploy/ $name installer ($platform)', (profile) => {
     const text = configMap.data?.['credential-provider-config.yaml'] ?? '';
     const { providers } = decodeCredentialProviderConfig(text);
     expect(validateCredentialProviderConfig(providers)).toEqual([]);
-    expect(providers.map((provider) => provider.name)).toEqual([profile.installAs]);
+    expect(providers.map((provider) => provider.name)).toEqual([installedBinary(profile.cloud).installAs]);
   });
 });
 
