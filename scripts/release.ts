@@ -171,7 +171,10 @@ async function releaseOne({
   const configArgs = windows ? (WINDOWS_CONFIG_ARGS[release.adapter] ?? []) : [];
   writeFileSync(join(dir, 'credential-provider-config.yaml'), await kubeletConfigFor(release.adapter, configArgs));
   const executable = basename(executableName(spec.name, target));
-  writeFileSync(join(dir, 'README.md'), archiveReadme({ binary: spec.name, executable, version, target, links }));
+  writeFileSync(
+    join(dir, 'README.md'),
+    archiveReadme({ binary: spec.name, adapter: release.adapter, executable, version, target, links }),
+  );
   const packed = await packDirectory(dir, target, epoch);
   const archive = join(outDir, basename(packed));
   copyFileSync(packed, archive);
