@@ -6,7 +6,7 @@
  * Everything is validated on every exec, before the image is even looked at, so a typo in the
  * kubelet config fails loudly instead of silently pulling anonymously.
  */
-import { CredkitError, type FlagSpecs, type FlagValues } from '../../core/index.ts';
+import { CredkitError, type FlagSpecs, type FlagValues, quote } from '../../core/index.ts';
 import { fromCredentialConfig } from './credential-config.ts';
 import { checkStsAudience, type Federation, federationFor } from './federation.ts';
 
@@ -39,8 +39,11 @@ export const AUTH_FLOWS = ['gcr', 'dockercfg', 'dockercfg-url'] as const;
 export const SUBCOMMAND = 'get-credentials';
 export type GarConfig =
   | { mode: 'node' }
-  /** GKE: STS only for service accounts that opt in with iam.gke.io/enable-wi-image-pull. */
-  | { mode: 'gke'; federation: Federation }
+  /**
+   * GKE: STS only for service accounts that opt in with iam.gke.io/enable-wi-image-pull. `notes`:
+   * flag values upstream accepts that look wrong, logged as warnings rather than refused.
+   */
+  | { mode: 'gke'; federation: Federation; notes: string[] }
   /** Self-managed: STS for every pod that comes with a token. */
   | { mode: 'federation'; federation: Federation };
 
@@ -62,7 +65,7 @@ export function readConfig(flags: GarFlags, positionals: string[] = []): GarConf
       `${given.join(' and ')} are exclusive: give the one workload identity source you use`,
     );
   }
-  if (identityProvider) return { mode: 'gke', federation: gkeFederation(identityProvider, flags['project-id']) };
+  if (identityProvider) return { mode: 'gke', ...gkeFederation(identityProvider, flags['project-id']) };
   if (stsAudience)
     return { mode: 'federation', federation: federationFor(checkStsAudience(stsAudience, '--sts-audience')) };
   if (credentialConfig) return { mode: 'federation', federation: fromCredentialConfig(credentialConfig) };
@@ -98,22 +101,30 @@ function checkAuthFlow(flow: string): void {
 // Project ids are 6-30 characters; legacy domain-scoped ones carry a `domain:` prefix.
 const PROJECT_ID = /^(?:[a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 
-function gkeFederation(identityProvider: string, projectId: string | undefined): Federation {
+/**
+ * Upstream takes any --identity-provider and any non-empty --project-id (getcredentials.go): values
+ * that look wrong are warned about, not refused, so a config that works upstream works here.
+ */
+function gkeFederation(identityProvider: string, projectId: string | undefined) {
   if (!projectId) throw new CredkitError('usage', '--project-id is required when --identity-provider is set');
+  const notes: string[] = [];
   if (!PROJECT_ID.test(projectId)) {
-    throw new CredkitError('usage', `--project-id ${JSON.stringify(projectId)} is not a project id (like my-project)`);
+    notes.push(`--project-id ${quote(projectId)} does not look like a project id (like my-project)`);
   }
   if (!/^https:\/\/[^\s/]+/.test(identityProvider)) {
-    throw new CredkitError(
-      'usage',
-      `--identity-provider ${JSON.stringify(identityProvider)} is not an https URL: use the cluster's issuer, ` +
+    notes.push(
+      `--identity-provider ${quote(identityProvider)} is not an https URL; GKE's is ` +
         'https://container.googleapis.com/v1/projects/P/locations/L/clusters/C',
     );
   }
   // The GKE workload identity pool form; the pod's token is minted for the pool itself
   // (research/gcp-gar.md §2.1, §2.2).
   const pool = `${projectId}.svc.id.goog`;
-  return { ...federationFor(`identitynamespace:${pool}:${identityProvider}`), tokenAudience: pool };
+  const federation: Federation = {
+    ...federationFor(`identitynamespace:${pool}:${identityProvider}`),
+    tokenAudience: pool,
+  };
+  return { federation, notes };
 }
 
 /** The audience the pod's token must carry, or undefined in node mode (tokens are not used). */

@@ -63,7 +63,9 @@ export const provider = defineProvider({
 
 async function getCredentials(ctx: GarContext): Promise<Credential> {
   warnIgnoredEnv(ctx.env, ctx.log);
-  const plan = planIdentity(readConfig(ctx.flags, ctx.positionals), {
+  const config = readConfig(ctx.flags, ctx.positionals);
+  if (config.mode === 'gke') for (const note of config.notes) ctx.log.warn(note);
+  const plan = planIdentity(config, {
     ...(ctx.serviceAccount ? { serviceAccount: ctx.serviceAccount } : {}),
     ...(ctx.request.serviceAccountAnnotations ? { requestAnnotations: ctx.request.serviceAccountAnnotations } : {}),
   });

@@ -77,16 +77,6 @@ describe('flags and positionals', () => {
       error: '--sts-audience and --credential-config are exclusive',
     },
     {
-      name: 'project id with a slash',
-      flags: { 'identity-provider': CP, 'project-id': 'my/project' },
-      error: 'is not a project id',
-    },
-    {
-      name: 'identity provider not https',
-      flags: { 'identity-provider': 'http://x', 'project-id': 'my-project' },
-      error: 'is not an https URL',
-    },
-    {
       name: 'sts audience in the token (https) form',
       flags: { 'sts-audience': WIF_TOKEN_AUDIENCE },
       error: `give STS the scheme-relative ${WIF_STS_AUDIENCE}`,
@@ -106,6 +96,29 @@ describe('flags and positionals', () => {
     const thrown = errorOf(() => readConfig(flags, positionals ?? []));
     expect(thrown?.kind).toBe('usage');
     expect(thrown?.message).toContain(error);
+  });
+
+  // Upstream takes any --identity-provider and any non-empty --project-id: warned about, not refused.
+  it.each([
+    {
+      name: 'project id with a slash',
+      flags: { 'identity-provider': CP, 'project-id': 'my/project' },
+      note: /"my\/project" does not look like a project id/,
+    },
+    {
+      name: 'identity provider not https',
+      flags: { 'identity-provider': 'http://x', 'project-id': 'my-project' },
+      note: /"http:\/\/x" is not an https URL/,
+    },
+  ])('accepts $name with a warning', ({ flags, note }) => {
+    const config = readConfig(flags, []);
+    expect(config.mode).toBe('gke');
+    expect(config.mode === 'gke' ? config.notes : []).toEqual([expect.stringMatching(note)]);
+  });
+
+  it("has no warning for GKE's own flags", () => {
+    const config = readConfig({ 'identity-provider': CP, 'project-id': 'my-project' }, []);
+    expect(config.mode === 'gke' ? config.notes : undefined).toEqual([]);
   });
 
   it.each([
