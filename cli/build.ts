@@ -11,6 +11,7 @@ import { CredkitError, type FlagSpecs, oneLine } from '../core/index.ts';
 import { compileWithBun } from './build/bun.ts';
 import { writeProviderEntry } from './build/entry.ts';
 import { compileWithNodeSea } from './build/node-sea.ts';
+import { bunExecutable, requireNodeSeaTools } from './build/runtimes.ts';
 import {
   BACKENDS,
   type Backend,
@@ -65,6 +66,9 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       `--backend node-sea builds for this machine only (${hostTarget() ?? 'unsupported'}): use --backend bun for ${target}`,
     );
   }
+  // The back-end's tools are optional peers: say which one is missing before anything is written.
+  if (backend === 'bun') bunExecutable();
+  else requireNodeSeaTools();
   const outfile = resolve(executableName(options.outfile, target));
   mkdirSync(dirname(outfile), { recursive: true });
   // Build beside the final file and rename: a kubelet (or a parallel test run) never execs half a file.

@@ -16,6 +16,7 @@ import {
   readdirSync,
   readFileSync,
   readSync,
+  renameSync,
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -404,5 +405,25 @@ describe('the installed bin on other Nodes', () => {
     expect(state.noStrip.code).toBe(0);
     expect(state.noStrip.stdout).toBe(readFileSync(join(project, 'credential-provider.yaml'), 'utf8'));
     expect(state.noStripLeftovers).toEqual([]);
+  });
+});
+
+describe('install scripts off (--ignore-scripts, pnpm, npm allowScripts)', () => {
+  it("credkit build takes bun from its platform package when bun's postinstall did not run", async () => {
+    // Undo what bun's postinstall did (it moves the platform package's binary over bin/bun.exe), so
+    // the tree is as the tarballs ship it: bin/bun.exe a few lines of shell that fail.
+    const linked = join(project, 'node_modules', 'bun', 'bin', 'bun.exe');
+    const platform = join(project, 'node_modules', '@oven', 'bun-linux-x64', 'bin', 'bun');
+    renameSync(linked, platform);
+    writeFileSync(linked, '#!/bin/sh\necho "Error: Bun\'s postinstall script was not run." >&2\nexit 1\n', {
+      mode: 0o755,
+    });
+    const ran = await sh(`npx credkit build ${providerFile.name} -o scripts-off/my-registry-provider`);
+    expect(ran.stderr).toBe('');
+    expect(ran.code).toBe(0);
+    expect(executableFormat(join(project, 'scripts-off', 'my-registry-provider'))).toEqual({
+      format: 'elf',
+      machine: 0x3e,
+    });
   });
 });
