@@ -4,6 +4,7 @@
  * dist/bin files; everything else is built into dist/bench/<backend>/ with the same build code and
  * flags, when missing or older than its sources.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '../cli/build/targets.ts';
 import { build } from '../cli/build.ts';
@@ -64,8 +65,8 @@ export async function prepareBinaries(
     const product = await buildBinaries({ targets: ['linux-x64'], ifStale: true, log });
     if (product.failed.length > 0)
       throw new Error(`npm run build failed: ${product.failed.map((f) => f.name).join(', ')}`);
-    for (const name of ['static-provider', ...ADAPTER_BINARIES.map((spec) => spec.name)]) {
-      binaries.set(name, { name, file: join(BIN_DIR, name) });
+    for (const name of ['static-provider', 'credkit-node', ...ADAPTER_BINARIES.map((spec) => spec.name)]) {
+      if (existsSync(join(BIN_DIR, name))) binaries.set(name, { name, file: join(BIN_DIR, name) });
     }
   }
   for (const spec of benchBuilds(backend)) {

@@ -45,6 +45,8 @@ export interface BenchReport {
   runs: number;
   warmup: number;
   pairs: PairRow[];
+  /** credkit-node under an adapter's name (`binary`) against that adapter's own binary (`floor`). */
+  multicall: PairRow[];
   storms: StormRow[];
   sizes: Array<{ backend: string; binary: string; bytes: number; gzipBytes: number }>;
   /** The product binary on another runtime from the registry. */
@@ -136,6 +138,16 @@ export function renderReport(report: BenchReport): string {
     '',
     ...pairTable(report),
     '',
+    "### credkit-node under each adapter's name, against that adapter's own binary (interleaved)",
+    '',
+    '| invoked as | request | median ms (own binary) | × own binary | exec CPU ms (own) | peak RSS MiB (own) | round trips / exec (own) | failures |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...report.multicall.map(({ mode, binary, floor }) => {
+      const b = figures(binary.series);
+      const f = figures(floor.series);
+      return `| ${binary.name} | ${mode} | ${ms(b.median)} (${ms(f.median)}) | ${(b.median / f.median).toFixed(2)} | ${ms(b.cpuMs)} (${ms(f.cpuMs)}) | ${mib(b.rssKiB)} (${mib(f.rssKiB)}) | ${perExec(binary.roundTrips)} (${perExec(floor.roundTrips)}) | ${binary.series.failures.length} (${floor.series.failures.length}) |`;
+    }),
+    '',
     '### Storm: concurrent execs, each with its own service account token',
     '',
     ...stormTable(report),
@@ -172,7 +184,7 @@ function stormFailures(report: BenchReport): string[] {
 }
 
 function pairFailures(report: BenchReport): string[] {
-  return report.pairs.flatMap(({ backend, mode, binary, floor }) =>
+  return [...report.pairs, ...report.multicall].flatMap(({ backend, mode, binary, floor }) =>
     [binary, floor]
       .filter((side) => side.series.failures.length > 0)
       .map((side) => `\n${backend} ${binary.name} ${mode}, ${side.name}: first failure: ${side.series.failures[0]}`),

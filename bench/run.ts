@@ -9,7 +9,7 @@
  * --runs is the number of recorded execs per binary and per floor in each row (after 2 warm-ups
  * each); the default run takes about 3 minutes on 2 idle cores, --runs 40 about 5.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -258,6 +258,45 @@ async function floorFor(
   };
 }
 
+/**
+ * credkit-node invoked under each adapter's binary name (a symlink, as the installer makes it)
+ * against that adapter's own binary, interleaved: the issue wants their exec figures to match.
+ */
+async function measureMulticall(
+  binaries: Map<string, BenchBinary>,
+  scenarios: Partial<Record<Cloud, CloudScenario>>,
+  opts: Options,
+  log: (line: string) => void,
+): Promise<PairRow[]> {
+  const multicall = binaries.get('credkit-node');
+  if (!multicall) return [];
+  const links = mkdtempSync(join(tmpdir(), 'credkit-node-links-'));
+  const rows: PairRow[] = [];
+  for (const cloud of opts.clouds) {
+    const binary = binaries.get(`credkit-${cloud}`);
+    const scenario = scenarios[cloud];
+    if (!binary || !scenario) continue;
+    const link = join(links, binary.name);
+    symlinkSync(multicall.file, link);
+    log(`[bun] credkit-node as ${binary.name}, service account`);
+    const side = (name: string, file: string): Side => ({
+      name,
+      judged: true,
+      run: async (index) => {
+        const chosen = await scenario.serviceAccount(index);
+        return { run: { command: [file, ...chosen.args], ...chosen.run }, expected: chosen.expected };
+      },
+    });
+    const [node, own] = await interleaved(
+      [side(`credkit-node as ${binary.name}`, link), side(binary.name, binary.file)],
+      scenario,
+      opts.runs,
+    );
+    rows.push({ backend: 'bun', mode: 'service account', binary: node, floor: own });
+  }
+  return rows;
+}
+
 /** All `count` execs at once, as when a node boots and the kubelet pulls every pod's images together. */
 async function storm(
   name: string,
@@ -336,7 +375,15 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   prepareRusage();
   const started = Date.now();
-  const report: BenchReport = { runs: opts.runs, warmup: WARMUP, pairs: [], storms: [], sizes: [], runtimes: [] };
+  const report: BenchReport = {
+    runs: opts.runs,
+    warmup: WARMUP,
+    pairs: [],
+    multicall: [],
+    storms: [],
+    sizes: [],
+    runtimes: [],
+  };
   const worlds: FakeWorld[] = [];
   try {
     // Identities 0..runs+2 for the rows, one more for each recording; the storm uses 0..storm.
@@ -353,6 +400,7 @@ async function main(): Promise<void> {
       for (const binary of binaries.values())
         report.sizes.push({ backend, binary: binary.name, ...fileSizes(binary.file) });
       report.pairs.push(...(await measurePairs(backend, binaries, scenarios, opts, log)));
+      report.multicall.push(...(await measureMulticall(binaries, scenarios, opts, log)));
       report.storms.push(...(await storms(backend, binaries, scenarios, opts, log)));
       if (backend === 'bun') report.runtimes.push(...(await runtimeSizes(log)));
     }
