@@ -17,6 +17,7 @@ import {
   readFileSync,
   readSync,
   renameSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -78,8 +79,9 @@ interface Ran {
   stderr: string;
 }
 
-const work = mkdtempSync(join(tmpdir(), 'credkit-consumer-'));
-const project = join(work, 'my-project');
+/** The temp dir (made in beforeAll, removed in afterAll) and the new project in it. */
+let work = '';
+let project = '';
 
 /**
  * What a new shell on this machine has: the system PATH with this Node first, HOME, the machine's
@@ -170,6 +172,8 @@ const state: {
 
 beforeAll(async () => {
   const started = performance.now();
+  work = mkdtempSync(join(tmpdir(), 'credkit-consumer-'));
+  project = join(work, 'my-project');
   // 1. The package as npm publishes it (prepack compiles dist/lib).
   const packed = await sh(`npm pack --pack-destination ${work} --silent`, freshEnv(), ROOT);
   if (packed.code !== 0) throw new Error(`npm pack failed: ${packed.stderr}`);
@@ -230,6 +234,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await state.world?.close();
+  // The project holds bun and four ~110 MB binaries: leave nothing behind in the temp dir.
+  if (work) rmSync(work, { recursive: true, force: true });
   process.stdout.write(
     `[consumer] tarball ${(state.tarballBytes / 1024).toFixed(0)} kB; node_modules with credkit alone ${(
       (state.withoutBun?.bytes ?? 0) / 2 ** 20
