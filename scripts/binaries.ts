@@ -34,19 +34,15 @@ export interface BinarySpec {
   release?: ReleaseSpec;
 }
 
-/** How a binary ships in the release archives. */
+/** How a binary ships in the release archives (on the spec's `targets`, default all). */
 export interface ReleaseSpec {
   /**
-   * The registered adapter (adapters/index.ts) it serves: `credkit config <adapter>` writes the
-   * archive's example kubelet config, and the release test runs the adapter's scenario.
+   * The registered adapters (adapters/index.ts) it serves: `credkit config <adapter>` writes the
+   * archive's example kubelet config (one provider entry each), and the release test runs each
+   * adapter's scenario through it.
    */
-  adapter: string;
-  /** Platforms it ships for (default: every target). credkit-node: the Linux ones. */
-  targets?: Target[];
-  /**
-   * Other names the binary answers to, shipped as relative symlinks beside it (Linux archives).
-   * The hook for credkit-node, which picks its adapter from the name it was invoked under.
-   */
+  adapters: string[];
+  /** Other names the binary answers to, shipped as relative symlinks beside it (credkit-node's). */
   links?: string[];
 }
 
@@ -60,7 +56,7 @@ export const ADAPTER_BINARIES: BinarySpec[] = ADAPTERS.map((adapter) => ({
   wrap: true,
   reexports: `adapters/${adapter.name}/provider.ts`,
   sources: [`adapters/${adapter.name}`, ...SHARED_SOURCES],
-  release: { adapter: adapter.name },
+  release: { adapters: [adapter.name] },
 }));
 
 /**
@@ -75,6 +71,11 @@ export const NODE_BINARY: BinarySpec = {
   generated: () => nodeEntrySource(join(ROOT, 'dist', 'entries')),
   targets: ['linux-x64', 'linux-arm64'],
   sources: ['adapters', ...SHARED_SOURCES],
+  // Its archive carries a link per name it answers to (the per-cloud and the upstream names).
+  release: {
+    adapters: ADAPTERS.map((adapter) => adapter.name),
+    links: nodeBinaryNames().map(({ name }) => name),
+  },
 };
 
 /** The names credkit-node answers to, each with the adapter it runs. */

@@ -25,9 +25,11 @@ import {
 } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
 import { BUN_PACKAGES, bunExecutable, bunRuntimeFor } from '../cli/build/runtimes.ts';
 import { executableName, isTarget, TARGETS, type Target } from '../cli/build/targets.ts';
 import { build } from '../cli/build.ts';
+import { decodeCredentialProviderConfig } from '../core/config.ts';
 import { type BinarySpec, prepareEntry, RELEASED, ROOT } from './binaries.ts';
 import { kubeletConfigFor } from './kubelet-config.ts';
 import { archiveBase, packDirectory } from './release/archive.ts';
@@ -129,7 +131,7 @@ async function inPairs<T, R>(items: T[], task: (item: T) => Promise<R>): Promise
 }
 
 function targetsOf(spec: BinarySpec, only: Target[] | undefined): Target[] {
-  const targets = spec.release?.targets ?? [...TARGETS];
+  const targets = [...(spec.targets ?? TARGETS)];
   return only ? targets.filter((target) => only.includes(target)) : targets;
 }
 
@@ -168,12 +170,11 @@ async function releaseOne({
   const links = windows ? [] : (release.links ?? []);
   for (const link of links) symlinkSync(spec.name, join(dir, link));
   copyFileSync(license, join(dir, 'LICENSE'));
-  const configArgs = windows ? (WINDOWS_CONFIG_ARGS[release.adapter] ?? []) : [];
-  writeFileSync(join(dir, 'credential-provider-config.yaml'), await kubeletConfigFor(release.adapter, configArgs));
+  writeFileSync(join(dir, 'credential-provider-config.yaml'), await exampleConfig(release.adapters, windows));
   const executable = basename(executableName(spec.name, target));
   writeFileSync(
     join(dir, 'README.md'),
-    archiveReadme({ binary: spec.name, adapter: release.adapter, executable, version, target, links }),
+    archiveReadme({ binary: spec.name, adapters: release.adapters, executable, version, target, links }),
   );
   const packed = await packDirectory(dir, target, epoch);
   const archive = join(outDir, basename(packed));
@@ -190,6 +191,20 @@ async function releaseOne({
     runtime,
   });
   return { binary: spec.name, target, archive, sbom, bytes: statSync(archive).size };
+}
+
+/**
+ * `credkit config <adapter>`'s file; for a binary serving several adapters (credkit-node), their
+ * provider entries in one CredentialProviderConfig, each named after the link that runs it.
+ */
+async function exampleConfig(adapters: string[], windows: boolean): Promise<string> {
+  const configs = await Promise.all(
+    adapters.map((adapter) => kubeletConfigFor(adapter, windows ? (WINDOWS_CONFIG_ARGS[adapter] ?? []) : [])),
+  );
+  if (configs.length === 1) return configs[0] as string;
+  const providers = configs.flatMap((text) => decodeCredentialProviderConfig(text).providers);
+  const header = `# credkit config ${adapters.join(', ')}: one provider entry each, in one file\n`;
+  return `${header}${stringify({ apiVersion: 'kubelet.config.k8s.io/v1', kind: 'CredentialProviderConfig', providers })}`;
 }
 
 /** sha256sum's own format: `<hex>  <name>`, one line per file, names relative to the directory. */

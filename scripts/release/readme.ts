@@ -3,15 +3,15 @@ import type { Target } from '../../cli/build/targets.ts';
 
 export interface ArchiveReadme {
   binary: string;
-  /** The adapter name `credkit config` takes. */
-  adapter: string;
+  /** The adapters it serves, by the name `credkit config` takes. */
+  adapters: string[];
   executable: string;
   version: string;
   target: Target;
   links: string[];
 }
 
-export function archiveReadme({ binary, adapter, executable, version, target, links }: ArchiveReadme): string {
+export function archiveReadme({ binary, adapters, executable, version, target, links }: ArchiveReadme): string {
   const windows = target.startsWith('windows-');
   const dir = windows ? 'C:\\var\\lib\\kubelet\\credential-provider' : '/etc/kubernetes/image-credential-provider';
   return `# ${binary} ${version} (${target})
@@ -32,7 +32,7 @@ Install:
    \`--image-credential-provider-config=<file>\`, then restart the kubelet (it reads the config at start).
 3. The example config's \`tokenAttributes\` need Kubernetes 1.34+ (on 1.33: the
    \`KubeletServiceAccountTokenForCredentialProviders\` gate, and no \`cacheType\` line) and the node RBAC
-   that \`credkit config ${adapter} --rbac\` prints.
+   that ${adapters.map((adapter) => `\`credkit config ${adapter} --rbac\``).join(', ')} prints.
 
 The release's \`SHA256SUMS\` covers this archive, and its \`.cdx.json\` SBOM lists what the binary bundles.
 Installing per platform (EKS, AKS, GKE, kubeadm, k3s, Talos) and migrating from the upstream

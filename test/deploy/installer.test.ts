@@ -12,6 +12,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -20,7 +21,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
 import type { ConfigMap } from 'kubernetes-types/core/v1.js';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { decodeCredentialProviderConfig, validateCredentialProviderConfig } from '../../core/config.ts';
 import { installerImage } from '../../deploy/manifest.ts';
@@ -139,9 +140,15 @@ interface Run {
   stderr: string;
 }
 
+const worlds: string[] = [];
+afterAll(() => {
+  for (const root of worlds) rmSync(root, { recursive: true, force: true });
+});
+
 /** A fake image (binaries, config) and a fake host directory, then install.sh as the init container runs it. */
 function installerWorld() {
   const root = mkdtempSync(join(tmpdir(), 'credkit-install-'));
+  worlds.push(root);
   const image = join(root, 'opt', 'credkit', 'bin');
   const host = join(root, 'host');
   mkdirSync(image, { recursive: true });

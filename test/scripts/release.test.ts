@@ -14,6 +14,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   readSync,
   rmSync,
   statSync,
@@ -24,6 +25,7 @@ import { promisify } from 'node:util';
 import { Spec, Validation } from '@cyclonedx/cyclonedx-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { adapterNamed } from '../../adapters/index.ts';
 import { BUN_PACKAGES } from '../../cli/build/runtimes.ts';
 import { decodeCredentialProviderConfig, validateCredentialProviderConfig } from '../../core/config.ts';
 import { carriesIdentity, runLikeKubelet, type Scenario } from '../../core/testing/index.ts';
@@ -35,20 +37,25 @@ const exec = promisify(execFile);
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const QEMU = ['/usr/bin/qemu-aarch64', '-L', '/usr/aarch64-linux-gnu'];
 
-/** What each adapter's binary must bundle (its SDKs and the core's libraries) and must not. */
+/** What each released binary must bundle (its SDKs and the core's libraries) and must not. */
 const BUNDLES: Record<string, { bundles: string[]; never: string[] }> = {
-  ecr: {
+  'credkit-ecr': {
     bundles: ['@aws-sdk/credential-providers', '@smithy/signature-v4', '@aws-sdk/xml-builder', 'zod', 'jose'],
     // The SDK clients are in the lockfile (the fakes' tests use them) but not in the binary.
     never: ['@aws-sdk/client-ecr', '@aws-sdk/client-sts', '@azure/identity', 'google-auth-library'],
   },
-  acr: {
+  'credkit-acr': {
     bundles: ['zod', 'jose', 'https-proxy-agent'],
     never: ['@aws-sdk/client-sts', '@aws-sdk/client-ecr', 'google-auth-library'],
   },
-  gar: {
+  'credkit-gar': {
     bundles: ['zod', 'jose', 'https-proxy-agent'],
     never: ['@aws-sdk/client-sts', '@aws-sdk/client-ecr', '@azure/identity', 'google-auth-library'],
+  },
+  // Every adapter in one executable: the union of theirs, still without the SDK clients.
+  'credkit-node': {
+    bundles: ['@aws-sdk/credential-providers', '@smithy/signature-v4', 'zod', 'jose', 'https-proxy-agent'],
+    never: ['@aws-sdk/client-ecr', '@aws-sdk/client-sts', '@azure/identity', 'google-auth-library'],
   },
 };
 
@@ -73,7 +80,7 @@ afterAll(async () => {
 describe('npm run release', () => {
   it('makes one archive and one SBOM per released binary and target', () => {
     const expected = RELEASED.flatMap((spec) =>
-      (spec.release?.targets ?? ['linux-x64', 'linux-arm64', 'windows-x64']).map((target) => `${spec.name} ${target}`),
+      (spec.targets ?? ['linux-x64', 'linux-arm64', 'windows-x64']).map((target) => `${spec.name} ${target}`),
     );
     expect(released.map((entry) => `${entry.binary} ${entry.target}`).sort()).toEqual(expected.sort());
     const files = readdirSync(outDir).sort();
@@ -145,30 +152,34 @@ describe('each archive', () => {
 
   // The table is the release itself, known only once it is built: one case per archive.
   const cases = RELEASED.flatMap((spec) =>
-    (spec.release?.targets ?? (['linux-x64', 'linux-arm64', 'windows-x64'] as const)).map((target) => ({
+    (spec.targets ?? (['linux-x64', 'linux-arm64', 'windows-x64'] as const)).map((target) => ({
       name: `${spec.name} ${target}`,
       binary: spec.name,
-      adapter: spec.release?.adapter as string,
+      adapters: spec.release?.adapters ?? [],
+      links: target.startsWith('windows-') ? [] : (spec.release?.links ?? []),
       target,
     })),
   );
 
   it.each(cases)(
     '$name: binary, LICENSE, README, a kubelet config the kubelet loads',
-    async ({ binary, target }) => {
+    async ({ binary, adapters, links, target }) => {
       const entry = released.find((candidate) => candidate.binary === binary && candidate.target === target);
       const dir = await unpack(entry?.archive as string);
       const executable = target.startsWith('windows-') ? `${binary}.exe` : binary;
       expect(readdirSync(dir).sort()).toEqual(
-        [executable, 'LICENSE', 'README.md', 'credential-provider-config.yaml'].sort(),
+        [executable, ...links, 'LICENSE', 'README.md', 'credential-provider-config.yaml'].sort(),
       );
+      for (const link of links) expect(readlinkSync(join(dir, link))).toBe(binary);
       expect(readFileSync(join(dir, 'LICENSE'), 'utf8')).toBe(readFileSync(join(ROOT, 'LICENSE'), 'utf8'));
       expect(readFileSync(join(dir, 'README.md'), 'utf8')).toContain(`# ${binary} ${VERSION} (${target})`);
       const { providers } = decodeCredentialProviderConfig(
         readFileSync(join(dir, 'credential-provider-config.yaml'), 'utf8'),
       );
       expect(validateCredentialProviderConfig(providers)).toEqual([]);
-      expect(providers.map((provider) => provider.name)).toEqual([binary]);
+      // One entry per adapter, named after the file that runs it: the binary, or its link.
+      const names = adapters.length === 1 ? [binary] : adapters.map((adapter) => adapterNamed(adapter)?.binary);
+      expect(providers.map((provider) => provider.name)).toEqual(names);
       if (target.startsWith('windows-')) {
         expect(peMachine(join(dir, executable))).toBe(PE_AMD64);
         return;
@@ -179,12 +190,20 @@ describe('each archive', () => {
     60_000,
   );
 
-  const runnable = cases.filter((c) => !c.target.startsWith('windows-'));
+  // Each Linux archive once per adapter it serves; a multi-adapter binary through that adapter's link.
+  const runnable = cases
+    .filter((c) => !c.target.startsWith('windows-'))
+    .flatMap((c) =>
+      c.adapters.map((adapter) => {
+        const invokedAs = c.adapters.length === 1 ? c.binary : (adapterNamed(adapter)?.binary as string);
+        return { ...c, name: `${c.name} as ${invokedAs}`, adapter, invokedAs };
+      }),
+    );
   it.each(runnable)(
     '$name: the unpacked binary exchanges a service account token as the kubelet runs it',
-    async ({ binary, adapter, target }) => {
+    async ({ binary, adapter, invokedAs, target }) => {
       const entry = released.find((candidate) => candidate.binary === binary && candidate.target === target);
-      const file = join(await unpack(entry?.archive as string), binary);
+      const file = join(await unpack(entry?.archive as string), invokedAs);
       const scenario = await startScenario(adapter, 1);
       scenarios.push(scenario);
       const run = await scenario.serviceAccount(0);
@@ -199,33 +218,30 @@ describe('each archive', () => {
     120_000,
   );
 
-  it.each(cases)(
-    '$name: its SBOM is valid CycloneDX and names what the binary bundles',
-    async ({ binary, adapter, target }) => {
-      const entry = released.find((candidate) => candidate.binary === binary && candidate.target === target);
-      const text = readFileSync(entry?.sbom as string, 'utf8');
-      expect(await new Validation.JsonStrictValidator(Spec.Version.v1dot6).validate(text)).toBeNull();
-      const bom = JSON.parse(text) as {
-        metadata: { component: { properties: { name: string; value: string }[] } };
-        components: { name: string; group?: string; version: string }[];
-      };
-      expect(bom.metadata.component.properties).toContainEqual({
-        name: 'credkit:archive',
-        value: basename(entry?.archive as string),
-      });
-      const listed = new Map(bom.components.map((c) => [c.group ? `${c.group}/${c.name}` : c.name, c.version]));
-      // Every released adapter needs its row: a new one cannot ship with an unchecked SBOM.
-      const expectations = BUNDLES[adapter] ?? { bundles: ['a row in BUNDLES'], never: [] };
-      for (const name of expectations.bundles) {
-        const installed = JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
-        expect({ name, version: listed.get(name) }).toEqual({ name, version: installed });
-      }
-      for (const name of expectations.never) expect(listed.has(name), `${name} is not bundled`).toBe(false);
-      const runtime = BUN_PACKAGES[target].name;
-      const bunVersion = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'bun', 'package.json'), 'utf8')).version;
-      expect(listed.get(runtime)).toBe(bunVersion);
-    },
-  );
+  it.each(cases)('$name: its SBOM is valid CycloneDX and names what the binary bundles', async ({ binary, target }) => {
+    const entry = released.find((candidate) => candidate.binary === binary && candidate.target === target);
+    const text = readFileSync(entry?.sbom as string, 'utf8');
+    expect(await new Validation.JsonStrictValidator(Spec.Version.v1dot6).validate(text)).toBeNull();
+    const bom = JSON.parse(text) as {
+      metadata: { component: { properties: { name: string; value: string }[] } };
+      components: { name: string; group?: string; version: string }[];
+    };
+    expect(bom.metadata.component.properties).toContainEqual({
+      name: 'credkit:archive',
+      value: basename(entry?.archive as string),
+    });
+    const listed = new Map(bom.components.map((c) => [c.group ? `${c.group}/${c.name}` : c.name, c.version]));
+    // Every released adapter needs its row: a new one cannot ship with an unchecked SBOM.
+    const expectations = BUNDLES[binary] ?? { bundles: ['a row in BUNDLES'], never: [] };
+    for (const name of expectations.bundles) {
+      const installed = JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+      expect({ name, version: listed.get(name) }).toEqual({ name, version: installed });
+    }
+    for (const name of expectations.never) expect(listed.has(name), `${name} is not bundled`).toBe(false);
+    const runtime = BUN_PACKAGES[target].name;
+    const bunVersion = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'bun', 'package.json'), 'utf8')).version;
+    expect(listed.get(runtime)).toBe(bunVersion);
+  });
 });
 
 describe('.github/workflows/release.yml', () => {
