@@ -31,10 +31,9 @@ export interface PlanInput {
 
 export function planIdentity(input: PlanInput): RobotPlan {
   const serviceAccount = input.serviceAccount;
+  const annotated = serviceAccount?.annotations[ROBOT_ANNOTATION] ?? input.requestAnnotations?.[ROBOT_ANNOTATION];
+  if (annotated === undefined) return { kind: 'none', reason: `the service account has no ${ROBOT_ANNOTATION}` };
   if (!serviceAccount) {
-    if (input.requestAnnotations?.[ROBOT_ANNOTATION] === undefined) {
-      return { kind: 'none', reason: 'no service account token' };
-    }
     // The annotation came without a token: the kubelet config lacks tokenAttributes. Anonymous, as
     // the operator would see it, but said once on stderr so the cause is findable.
     return {
@@ -42,10 +41,6 @@ export function planIdentity(input: PlanInput): RobotPlan {
       reason: `${ROBOT_ANNOTATION} is set but the kubelet sent no token: set tokenAttributes for this provider`,
       warn: true,
     };
-  }
-  const annotated = serviceAccount.annotations[ROBOT_ANNOTATION];
-  if (annotated === undefined) {
-    return { kind: 'none', reason: `service account ${serviceAccount.identity.subject} has no ${ROBOT_ANNOTATION}` };
   }
   const source = `annotation ${ROBOT_ANNOTATION} of ${serviceAccount.identity.subject}`;
   return {
@@ -55,6 +50,11 @@ export function planIdentity(input: PlanInput): RobotPlan {
     subject: serviceAccount.identity.subject,
     ...(serviceAccount.claims.iss ? { issuer: serviceAccount.claims.iss } : {}),
   };
+}
+
+/** Whether a request is going to trade its token: only when its service account names a robot. */
+export function namesRobot(annotations: Record<string, string> | undefined): boolean {
+  return annotations?.[ROBOT_ANNOTATION] !== undefined;
 }
 
 // Quay names: the namespace (organization or user) and the robot's short name each match its

@@ -5,7 +5,7 @@
  */
 import { type Context, type Credential, defineProvider } from '../../core/index.ts';
 import { QUAY_FLAGS, readConfig } from './config.ts';
-import { planIdentity, ROBOT_ANNOTATION } from './identity.ts';
+import { namesRobot, planIdentity, ROBOT_ANNOTATION } from './identity.ts';
 import { isQuayRegistry, MATCH_IMAGES } from './registry.ts';
 
 export const VERSION = '0.1.0';
@@ -32,6 +32,8 @@ export const provider = defineProvider({
   servesImage: (image, { flags }) => isQuayRegistry(image, readConfig(flags)),
   audience: ({ flags }) => readConfig(flags).audience,
   annotations: { optional: [ROBOT_ANNOTATION] },
+  // A pod that names no robot pulls anonymously: its token is never sent, so it is not judged.
+  exchangesToken: ({ request }) => namesRobot(request.serviceAccountAnnotations),
   // The robot token stands for the robot, not for one pod's token.
   cacheType: 'ServiceAccount',
   defaultCacheDuration: '0s',

@@ -134,6 +134,12 @@ describe('failures as the kubelet sees them', () => {
     { name: 'no annotation: anonymous, 0s', token: {}, exitCode: 0, calls: 0 },
     { name: 'no token at all: anonymous, 0s', exitCode: 0, calls: 0 },
     {
+      name: 'no annotation: the token is not judged (expired, other audience), anonymous',
+      token: { audience: 'sts.amazonaws.com', expiresInSeconds: -300 },
+      exitCode: 0,
+      calls: 0,
+    },
+    {
       name: 'bad robot name',
       token: {},
       annotations: robot('acme/puller'),

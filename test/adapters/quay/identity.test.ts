@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkRobotName, planIdentity, ROBOT_ANNOTATION } from '../../../adapters/quay/identity.ts';
+import { checkRobotName, namesRobot, planIdentity, ROBOT_ANNOTATION } from '../../../adapters/quay/identity.ts';
 
 const SOURCE = 'annotation quay.io/robot of system:serviceaccount:team:app';
 
@@ -45,7 +45,11 @@ describe('which identity answers', () => {
   });
 
   it.each([
-    { name: 'no token, no annotation', input: {}, plan: { kind: 'none', reason: 'no service account token' } },
+    {
+      name: 'no token, no annotation',
+      input: {},
+      plan: { kind: 'none', reason: 'the service account has no quay.io/robot' },
+    },
     {
       name: 'an annotation but no token: warn about tokenAttributes',
       input: { requestAnnotations: { [ROBOT_ANNOTATION]: 'acme+puller' } },
@@ -54,7 +58,7 @@ describe('which identity answers', () => {
     {
       name: 'a token without the annotation',
       input: { serviceAccount: serviceAccount({}) },
-      plan: { kind: 'none', reason: 'service account system:serviceaccount:team:app has no quay.io/robot' },
+      plan: { kind: 'none', reason: 'the service account has no quay.io/robot' },
     },
     {
       name: 'a token and the annotation',
@@ -69,5 +73,15 @@ describe('which identity answers', () => {
     },
   ])('$name', ({ input, plan }) => {
     expect(planIdentity(input)).toEqual(plan);
+  });
+});
+
+describe('which requests trade their token (the core judges only those)', () => {
+  it.each<{ name: string; annotations?: Record<string, string>; trades: boolean }>([
+    { name: 'no annotations sent', trades: false },
+    { name: 'other annotations', annotations: { 'eks.amazonaws.com/ecr-role-arn': 'arn' }, trades: false },
+    { name: 'the robot annotation, even malformed', annotations: { [ROBOT_ANNOTATION]: 'not a robot' }, trades: true },
+  ])('$name -> $trades', ({ annotations, trades }) => {
+    expect(namesRobot(annotations)).toBe(trades);
   });
 });
