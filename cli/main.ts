@@ -18,7 +18,7 @@ const COMMANDS: Record<string, { synopsis: string; summary: string; load: () => 
     },
   },
   config: {
-    synopsis: 'config <ecr|acr|gar|module>',
+    synopsis: 'config <cloud|module>',
     summary: 'print the kubelet config for a provider (--rbac, --trust, --out-dir: the rest)',
     load: async () => (await import('./config.ts')).runConfigCommand,
   },
