@@ -7,8 +7,9 @@ import type { AdapterDescriptor } from '../core/index.ts';
 import { adapter as acr } from './acr/index.ts';
 import { adapter as ecr } from './ecr/index.ts';
 import { adapter as gar } from './gar/index.ts';
+import { adapter as quay } from './quay/index.ts';
 
-export const ADAPTERS: readonly AdapterDescriptor[] = [ecr, acr, gar];
+export const ADAPTERS: readonly AdapterDescriptor[] = [ecr, acr, gar, quay];
 
 /** The descriptor called `name` (`credkit config <name>`), or undefined. */
 export function adapterNamed(name: string): AdapterDescriptor | undefined {

@@ -99,13 +99,6 @@ function nodeEntrySource(dir: string): string {
 export const BINARIES: BinarySpec[] = [
   ...ADAPTER_BINARIES,
   NODE_BINARY,
-  // Until the descriptor list drives this file (issue 12): the fourth adapter's binary.
-  {
-    name: 'credkit-quay',
-    entry: 'cli/quay.ts',
-    wrap: false,
-    sources: ['cli/quay.ts', 'adapters/quay', ...SHARED_SOURCES],
-  },
   // The smallest provider built the way a user builds theirs (credkit build <module>).
   {
     name: 'static-provider',

@@ -131,7 +131,7 @@ describe('credkit config', () => {
     {
       name: 'missing provider',
       args: ['config'],
-      line: 'credkit: credkit config needs a provider: ecr, acr, gar or a module path',
+      line: 'credkit: credkit config needs a provider: ecr, acr, gar, quay or a module path',
     },
     {
       name: 'module without a provider',
