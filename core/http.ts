@@ -68,19 +68,35 @@ function splitEntry(entry: string): [string, string?] {
   return match ? [match[1]!.replace(/^\[|\]$/g, ''), match[2]] : [entry];
 }
 
-/** System roots plus NODE_EXTRA_CA_CERTS, or undefined when there is nothing extra (use defaults). */
-export function trustedCAs(env: Env): string[] | undefined {
-  const file = env.NODE_EXTRA_CA_CERTS;
-  if (!file) return undefined;
-  try {
-    return [...builtin<typeof import('node:tls')>('node:tls').rootCertificates, readFileSync(file, 'utf8')];
-  } catch {
-    throw new CredkitError('usage', `cannot read NODE_EXTRA_CA_CERTS file ${file}: fix the path or unset it`);
-  }
+/** A PEM file of CAs to trust besides the system roots, and the setting that named it (for errors). */
+export interface ExtraCA {
+  file: string;
+  /** `AWS_CA_BUNDLE`, `--ca-file`: said when the file cannot be read. */
+  source: string;
+}
+
+/**
+ * System roots plus NODE_EXTRA_CA_CERTS plus `extra` (an adapter's own setting, such as
+ * AWS_CA_BUNDLE), or undefined when there is nothing extra (use defaults).
+ */
+export function trustedCAs(env: Env, extra: readonly ExtraCA[] = []): string[] | undefined {
+  const files = [
+    ...(env.NODE_EXTRA_CA_CERTS ? [{ file: env.NODE_EXTRA_CA_CERTS, source: 'NODE_EXTRA_CA_CERTS' }] : []),
+    ...extra,
+  ];
+  if (files.length === 0) return undefined;
+  const pems = files.map(({ file, source }) => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      throw new CredkitError('usage', `cannot read ${source} file ${file}: fix the path or unset it`);
+    }
+  });
+  return [...builtin<typeof import('node:tls')>('node:tls').rootCertificates, ...pems];
 }
 
 /** One agent for every request: decides per target whether to tunnel, and which CAs to trust. */
-function defineEnvProxyAgent(): new (env: Env) => EnvProxyAgent {
+function defineEnvProxyAgent(): new (env: Env, extraCAs?: readonly ExtraCA[]) => EnvProxyAgent {
   const { Agent } = agentBase();
   const { HttpsProxyAgent } = httpsProxyAgent();
   const net = builtin<typeof import('node:net')>('node:net');
@@ -90,10 +106,10 @@ function defineEnvProxyAgent(): new (env: Env) => EnvProxyAgent {
     readonly #ca: string[] | undefined;
     readonly #tunnels = new Map<string, HttpsProxyAgent<string>>();
 
-    constructor(env: Env) {
+    constructor(env: Env, extraCAs: readonly ExtraCA[] = []) {
       super({ keepAlive: true });
       this.#env = env;
-      this.#ca = trustedCAs(env);
+      this.#ca = trustedCAs(env, extraCAs);
     }
 
     override connect(req: ClientRequest, options: AgentConnectOpts): Duplex | HttpAgent | Promise<Duplex | HttpAgent> {
@@ -142,15 +158,16 @@ function defineEnvProxyAgent(): new (env: Env) => EnvProxyAgent {
   };
 }
 
-let envProxyAgentClass: (new (env: Env) => EnvProxyAgent) | undefined;
+let envProxyAgentClass: (new (env: Env, extraCAs?: readonly ExtraCA[]) => EnvProxyAgent) | undefined;
 /** An agent-base Agent, so an http.Agent any SDK handler accepts. */
 export type EnvProxyAgent = AgentBase;
 /** `new EnvProxyAgent(env)`; the class itself is defined when the first one is made (see above). */
-export const EnvProxyAgent = function EnvProxyAgent(env: Env): EnvProxyAgent {
+export const EnvProxyAgent = function EnvProxyAgent(env: Env, extraCAs?: readonly ExtraCA[]): EnvProxyAgent {
   envProxyAgentClass ??= defineEnvProxyAgent();
-  return new envProxyAgentClass(env);
+  return new envProxyAgentClass(env, extraCAs);
 } as unknown as new (
   env: Env,
+  extraCAs?: readonly ExtraCA[],
 ) => EnvProxyAgent;
 
 export interface HttpRequestInit {
@@ -192,12 +209,18 @@ export interface HttpOptions {
   /** The overall deadline's signal; every request also ends with it. */
   signal?: AbortSignal;
   defaultTimeoutMs?: number;
+  /**
+   * CAs to trust besides the system roots and NODE_EXTRA_CA_CERTS. Requests then take the node
+   * stack even in a compiled bun binary: bun's fetch trusts only what it read at start-up.
+   */
+  extraCAs?: readonly ExtraCA[];
 }
 
 export function createHttp(options: HttpOptions): Http {
   let agent: EnvProxyAgent | undefined;
+  const extraCAs = options.extraCAs ?? [];
   const lazyAgent = () => {
-    agent ??= new EnvProxyAgent(options.env);
+    agent ??= new EnvProxyAgent(options.env, extraCAs);
     return agent;
   };
   const inFlight: CallSite[] = [];
@@ -219,7 +242,12 @@ export function createHttp(options: HttpOptions): Http {
       inFlight.push(site);
       last = site;
       try {
-        return await send(site, init, { env: options.env, agent: lazyAgent }, options.signal);
+        return await send(
+          site,
+          init,
+          { env: options.env, agent: lazyAgent, fetchApplies: extraCAs.length === 0 },
+          options.signal,
+        );
       } finally {
         inFlight.splice(inFlight.indexOf(site), 1);
       }
@@ -239,7 +267,7 @@ const DEFAULT_MAX_BYTES = 1 << 20;
 function send(
   site: CallSite,
   init: HttpRequestInit,
-  transport: { env: Env; agent: () => EnvProxyAgent },
+  transport: { env: Env; agent: () => EnvProxyAgent; fetchApplies: boolean },
   deadline?: AbortSignal,
 ): Promise<HttpResponse> {
   const { url, proxy } = site;
@@ -250,7 +278,7 @@ function send(
   const signals = [timeout, deadline, init.signal].filter((s): s is AbortSignal => s !== undefined);
   const signal = AbortSignal.any(signals);
   const fail = (error: unknown) => Promise.reject(describeNetworkError(error, site, signal, timeout.aborted));
-  if (runtimeFetchApplies(transport.env, proxy)) {
+  if (transport.fetchApplies && runtimeFetchApplies(transport.env, proxy)) {
     const input = {
       method: init.method ?? 'GET',
       headers: init.headers,

@@ -42,6 +42,7 @@ export {
   bypassesProxy,
   createHttp,
   EnvProxyAgent,
+  type ExtraCA,
   type Http,
   type HttpOptions,
   type HttpRequestInit,
@@ -65,6 +66,8 @@ export { createLogger, FIELD_BUDGET, type LogFields, type LogFormat, type Logger
 export { LOG_FLAG_FAMILIES, LOG_FLAG_SETS, type LogFlagFamily, type LogSettings, logSettings } from './log-flags.ts';
 export * from './protocol.ts';
 export {
+  type AnnotationKeys,
+  annotationKeysOf,
   type Context,
   type Credential,
   defineProvider,

@@ -102,7 +102,11 @@ export interface ProviderDefinition<F extends FlagSpecs = FlagSpecs> {
    * Undefined: the provider takes no tokens.
    */
   audience?: string | ((ctx: Pick<Context<F>, 'flags' | 'env'>) => string | undefined);
-  annotations?: { required?: string[]; optional?: string[] };
+  /**
+   * The service account annotation keys the provider reads (kubelet required/optional keys). A
+   * function when a flag or env var adds a key (as `audience`).
+   */
+  annotations?: AnnotationKeys | ((ctx: Pick<Context<F>, 'flags' | 'env'>) => AnnotationKeys);
   /**
    * Whether this request's service account token is going to be exchanged. Only then is it checked
    * before any network call (audience, expiry, subject) and handed over as `ctx.serviceAccount`;
@@ -147,9 +151,11 @@ export function defineProvider<F extends FlagSpecs = FlagSpecs>(definition: Prov
     throw new Error(`provider name ${JSON.stringify(definition.name)} is not a valid kubelet provider name`);
   }
   if (definition.matchImages.length === 0) throw new Error('a provider needs at least one matchImages entry');
-  const required = definition.annotations?.required ?? [];
-  const both = required.filter((key) => definition.annotations?.optional?.includes(key));
-  if (both.length > 0) throw new Error(`annotation keys cannot be both required and optional: ${both.join(', ')}`);
+  const keys = definition.annotations;
+  if (typeof keys !== 'function') {
+    const both = (keys?.required ?? []).filter((key) => keys?.optional?.includes(key));
+    if (both.length > 0) throw new Error(`annotation keys cannot be both required and optional: ${both.join(', ')}`);
+  }
   checkFlags(definition);
   return { ...definition, kind: 'credkit.provider' };
 }
@@ -184,7 +190,20 @@ export function tokenAttributesOf<F extends FlagSpecs>(
     audience,
     cacheType: provider.cacheType ?? 'ServiceAccount',
     requireServiceAccount: provider.requireServiceAccount ?? false,
-    requiredAnnotations: provider.annotations?.required ?? [],
-    optionalAnnotations: provider.annotations?.optional ?? [],
+    requiredAnnotations: annotationKeysOf(provider, ctx).required ?? [],
+    optionalAnnotations: annotationKeysOf(provider, ctx).optional ?? [],
   };
+}
+
+export interface AnnotationKeys {
+  required?: string[];
+  optional?: string[];
+}
+
+/** The annotation keys this provider reads, given its flags and env. */
+export function annotationKeysOf<F extends FlagSpecs>(
+  provider: ProviderDefinition<F>,
+  ctx: Pick<Context<F>, 'flags' | 'env'>,
+): AnnotationKeys {
+  return (typeof provider.annotations === 'function' ? provider.annotations(ctx) : provider.annotations) ?? {};
 }

@@ -19,8 +19,8 @@ import {
   credentialProviderRequestSchema,
   encodeResponse,
 } from './protocol.ts';
-import type { Context, Credential, Env, FlagSpecs, Provider, RequestScope } from './provider.ts';
-import { tokenAttributesOf } from './provider.ts';
+import type { AnnotationKeys, Context, Credential, Env, FlagSpecs, Provider, RequestScope } from './provider.ts';
+import { annotationKeysOf, tokenAttributesOf } from './provider.ts';
 import { Redactor } from './redact.ts';
 import { createDeadline } from './retry.ts';
 import { readStdin, writeOut } from './stdio.ts';
@@ -202,7 +202,7 @@ function tokenToExchange<F extends FlagSpecs>(
   run: RunEnv,
 ): Context['serviceAccount'] {
   const exchanges = audience !== undefined && (provider.exchangesToken?.(scope) ?? true);
-  if (exchanges) return checkToken(provider, scope.request, audience, run);
+  if (exchanges) return checkToken(provider, scope, audience, run);
   if (scope.request.serviceAccountToken) {
     const why = audience ? 'the node identity answers this request' : 'this provider takes no token';
     run.log.v(2).info(`service account token not used: ${why}`, { image: scope.request.image });
@@ -212,10 +212,11 @@ function tokenToExchange<F extends FlagSpecs>(
 
 function checkToken<F extends FlagSpecs>(
   provider: Provider<F>,
-  request: CredentialProviderRequest,
+  scope: RequestScope<F>,
   audience: string,
   run: RunEnv,
 ): Context['serviceAccount'] {
+  const request = scope.request;
   const token = request.serviceAccountToken;
   if (!token) {
     if (provider.requireServiceAccount) {
@@ -228,18 +229,15 @@ function checkToken<F extends FlagSpecs>(
   }
   const claims = decodeServiceAccountToken(token);
   const identity = checkServiceAccountToken(claims, { audience, now: run.now() });
-  const annotations = pickAnnotations(provider, request.serviceAccountAnnotations ?? {}, identity.subject);
+  const keys = annotationKeysOf(provider, scope);
+  const annotations = pickAnnotations(keys, request.serviceAccountAnnotations ?? {}, identity.subject);
   run.log.v(2).info('service account token accepted', { subject: identity.subject, audience });
   return { token, claims, identity, annotations };
 }
 
-function pickAnnotations<F extends FlagSpecs>(
-  provider: Provider<F>,
-  sent: Record<string, string>,
-  subject: string,
-): Record<string, string> {
-  const required = provider.annotations?.required ?? [];
-  const known = new Set([...required, ...(provider.annotations?.optional ?? [])]);
+function pickAnnotations(keys: AnnotationKeys, sent: Record<string, string>, subject: string): Record<string, string> {
+  const required = keys.required ?? [];
+  const known = new Set([...required, ...(keys.optional ?? [])]);
   // Own keys only: `constructor` or `toString` must not be found on Object.prototype. `__proto__` is
   // ignored like any key the provider did not declare (the request schema already drops it).
   const missing = required.filter((key) => !Object.hasOwn(sent, key));

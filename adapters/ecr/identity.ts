@@ -5,7 +5,7 @@
  */
 import { type Context, CredkitError, type Env, type RequestScope } from '../../core/index.ts';
 import type { AwsContext, AwsCredentials } from './aws.ts';
-import { type ECR_FLAGS, ROLE_ANNOTATION, ROLE_ENV, sessionDurationSeconds } from './config.ts';
+import { type ECR_FLAGS, IRSA_ROLE_ANNOTATION, ROLE_ANNOTATION, ROLE_ENV, sessionDurationSeconds } from './config.ts';
 import { assumeRoleWithWebIdentity } from './exchange.ts';
 import { nodeCredentials } from './node.ts';
 import type { EcrRegistry } from './registry.ts';
@@ -25,7 +25,7 @@ export async function signingIdentity(
 ): Promise<SigningIdentity> {
   const serviceAccount = ctx.serviceAccount;
   if (serviceAccount) {
-    const choice = chooseRole(serviceAccount.annotations, ctx.env);
+    const choice = chooseRole(serviceAccount.annotations, ctx.env, roleOptions(ctx.flags));
     const subject = serviceAccount.identity.subject;
     if (choice.roleArn !== undefined) {
       checkRoleArn(choice.roleArn, choice.source, subject);
@@ -50,7 +50,7 @@ export async function signingIdentity(
     // Upstream logs this at info only; said at the default verbosity so a missing annotation shows.
     ctx.log.info(`service account token of ${subject} not used: ${choice.reason}; using the node's credentials`);
   } else if (ctx.request.serviceAccountToken) {
-    const choice = chooseRole(ctx.request.serviceAccountAnnotations ?? {}, ctx.env);
+    const choice = chooseRole(ctx.request.serviceAccountAnnotations ?? {}, ctx.env, roleOptions(ctx.flags));
     // Not exchanged, so not checked either (any audience, shape or expiry): the node answers.
     const reason = 'reason' in choice ? choice.reason : 'no role';
     ctx.log.info(`service account token not used: ${reason}; using the node's credentials`);
@@ -66,7 +66,13 @@ export async function signingIdentity(
  */
 export function exchangesToken(scope: RequestScope<typeof ECR_FLAGS>): boolean {
   if (scope.flags['require-role']) return true;
-  return chooseRole(scope.request.serviceAccountAnnotations ?? {}, scope.env).roleArn !== undefined;
+  return (
+    chooseRole(scope.request.serviceAccountAnnotations ?? {}, scope.env, roleOptions(scope.flags)).roleArn !== undefined
+  );
+}
+
+function roleOptions(flags: Context<typeof ECR_FLAGS>['flags']): RoleOptions {
+  return { irsa: flags['irsa-role-annotation'] === true };
 }
 
 /**
@@ -81,26 +87,44 @@ function stsRegion(ctx: Pick<Context, 'env'>, registry: EcrRegistry): string {
 /** IAM role ARNs in any partition (`arn:aws:`, `arn:aws-cn:`, `arn:aws-iso-b:`...), paths allowed. */
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
-export type RoleChoice = { roleArn: string; source: 'annotation' | 'env' } | { roleArn?: undefined; reason: string };
+/** Where a role came from: upstream's annotation, IRSA's (with --irsa-role-annotation), or the env. */
+export type RoleSource = 'annotation' | 'irsa-annotation' | 'env';
+
+export type RoleChoice = { roleArn: string; source: RoleSource } | { roleArn?: undefined; reason: string };
+
+export interface RoleOptions {
+  /** --irsa-role-annotation: IRSA's `eks.amazonaws.com/role-arn` names the role when upstream's key is absent. */
+  irsa?: boolean;
+}
 
 /**
  * The role for a request carrying a service account token. Upstream's table, row for row:
  * annotation key present (even empty) wins over the env var; an empty or missing ARN means "no role".
+ * With --irsa-role-annotation (off by default: system pods carry IRSA annotations and upstream keeps
+ * them on the node role, research/aws-ecr.md §2.1), IRSA's key comes between the two when it is set
+ * (cloud-provider-aws#1264): upstream's key still wins, even empty; an empty IRSA value names nothing.
  */
-export function chooseRole(annotations: Record<string, string>, env: Env): RoleChoice {
-  if (ROLE_ANNOTATION in annotations) {
+export function chooseRole(annotations: Record<string, string>, env: Env, options: RoleOptions = {}): RoleChoice {
+  if (Object.hasOwn(annotations, ROLE_ANNOTATION)) {
     const value = annotations[ROLE_ANNOTATION]?.trim() ?? '';
     return value ? { roleArn: value, source: 'annotation' } : { reason: `annotation ${ROLE_ANNOTATION} is empty` };
   }
+  const irsa =
+    options.irsa && Object.hasOwn(annotations, IRSA_ROLE_ANNOTATION) ? annotations[IRSA_ROLE_ANNOTATION] : '';
+  if (irsa?.trim()) return { roleArn: irsa.trim(), source: 'irsa-annotation' };
   const fromEnv = env[ROLE_ENV]?.trim() ?? '';
   if (fromEnv) return { roleArn: fromEnv, source: 'env' };
-  return { reason: `no annotation ${ROLE_ANNOTATION} and no ${ROLE_ENV}` };
+  const keys = options.irsa ? `${ROLE_ANNOTATION} or ${IRSA_ROLE_ANNOTATION}` : ROLE_ANNOTATION;
+  return { reason: `no annotation ${keys} and no ${ROLE_ENV}` };
 }
 
 /** Refuses a malformed ARN before any network call; STS would only say "ValidationError". */
-export function checkRoleArn(roleArn: string, source: 'annotation' | 'env', subject: string): void {
+export function checkRoleArn(roleArn: string, source: RoleSource, subject: string): void {
   if (ROLE_ARN.test(roleArn)) return;
-  const where = source === 'annotation' ? `annotation ${ROLE_ANNOTATION} of ${subject}` : `env ${ROLE_ENV}`;
+  const where =
+    source === 'env'
+      ? `env ${ROLE_ENV}`
+      : `annotation ${source === 'annotation' ? ROLE_ANNOTATION : IRSA_ROLE_ANNOTATION} of ${subject}`;
   throw new CredkitError(
     'usage',
     `${where} is ${JSON.stringify(roleArn)}, not an IAM role ARN: use arn:aws:iam::<account>:role/<name>`,

@@ -5,12 +5,20 @@
  * failures are one line with the fix.
  */
 
-import { type Context, type Credential, defineProvider } from '../../core/index.ts';
+import { type Context, type Credential, createHttp, defineProvider } from '../../core/index.ts';
 import { getAuthorizationToken } from './authorization.ts';
 import type { AwsContext } from './aws.ts';
-import { ECR_FLAGS, ROLE_ANNOTATION, ROLE_ENV, STS_AUDIENCE, sessionDurationSeconds } from './config.ts';
+import {
+  awsSettings,
+  ECR_FLAGS,
+  IRSA_ROLE_ANNOTATION,
+  ROLE_ANNOTATION,
+  ROLE_ENV,
+  STS_AUDIENCE,
+  sessionDurationSeconds,
+} from './config.ts';
 import { exchangesToken, signingIdentity } from './identity.ts';
-import { ECR_MATCH_IMAGES, parseEcrHost } from './registry.ts';
+import { ECR_MATCH_IMAGES, registryFor } from './registry.ts';
 
 type EcrContext = Context<typeof ECR_FLAGS>;
 
@@ -19,27 +27,33 @@ export const VERSION = '0.1.0';
 
 const HELP = `
 Registries: private ECR in every partition (<account>.dkr.ecr.<region>.amazonaws.com, FIPS, dual-stack,
-.com.cn, .eu, ISO) and ECR Public (public.ecr.aws, ecr-public.aws.com). Other hosts get no credentials.
+.com.cn, .eu, ISO) and ECR Public (public.ecr.aws, ecr-public.aws.com). Other hosts the kubelet sends
+(matchImages) get a token of the default region (AWS_REGION, AWS_DEFAULT_REGION) as upstream, or none
+when no region is set.
 
-Node identity (no service account token): the AWS SDK default chain: AWS_ACCESS_KEY_ID/..., AWS_PROFILE
-and ~/.aws, AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, container credentials, then IMDSv2
+Node identity (no role named): the AWS SDK default chain: AWS_ACCESS_KEY_ID/..., AWS_PROFILE and ~/.aws,
+AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, container credentials, then IMDSv2
 (AWS_EC2_METADATA_SERVICE_ENDPOINT, AWS_EC2_METADATA_DISABLED).
 
 Service account token (kubelet tokenAttributes, audience ${STS_AUDIENCE}): STS AssumeRoleWithWebIdentity
-for the role in annotation ${ROLE_ANNOTATION}, else env ${ROLE_ENV}, then GetAuthorizationToken.
+for the role in annotation ${ROLE_ANNOTATION} (with --irsa-role-annotation also ${IRSA_ROLE_ANNOTATION}),
+else env ${ROLE_ENV}, then GetAuthorizationToken.
 
-Standard AWS env works: AWS_REGION, AWS_ENDPOINT_URL_ECR, AWS_ENDPOINT_URL_ECR_PUBLIC, AWS_ENDPOINT_URL_STS,
-AWS_STS_REGIONAL_ENDPOINTS, AWS_USE_FIPS_ENDPOINT, AWS_USE_DUALSTACK_ENDPOINT, HTTPS_PROXY, NO_PROXY.
-Positional arguments (get-credentials) are accepted and ignored, as upstream.`;
+Standard AWS env works: AWS_REGION, AWS_ENDPOINT_URL[_ECR|_ECR_PUBLIC|_STS], AWS_STS_REGIONAL_ENDPOINTS,
+AWS_USE_FIPS_ENDPOINT, AWS_USE_DUALSTACK_ENDPOINT, AWS_CA_BUNDLE, AWS_MAX_ATTEMPTS, AWS_RETRY_MODE,
+HTTPS_PROXY, NO_PROXY. Positional arguments (get-credentials) are accepted and ignored, as upstream.`;
 
 export const provider = defineProvider({
   name: 'credkit-ecr',
   version: VERSION,
   description: 'ECR credential provider for kubelet (credkit-ecr)',
   matchImages: ECR_MATCH_IMAGES,
-  servesImage: (image) => parseEcrHost(image.host) !== undefined,
+  servesImage: (image, { env }) => registryFor(image.host, env) !== undefined,
   audience: STS_AUDIENCE,
-  annotations: { optional: [ROLE_ANNOTATION] },
+  // The kubelet forwards only the keys listed, so IRSA's is asked for only when it is used.
+  annotations: ({ flags }) => ({
+    optional: flags['irsa-role-annotation'] ? [ROLE_ANNOTATION, IRSA_ROLE_ANNOTATION] : [ROLE_ANNOTATION],
+  }),
   exchangesToken,
   cacheType: 'ServiceAccount',
   requireServiceAccount: false,
@@ -53,17 +67,43 @@ export const provider = defineProvider({
 });
 
 async function getCredentials(ctx: EcrContext): Promise<Credential | null> {
-  const registry = parseEcrHost(ctx.image.host);
+  const registry = registryFor(ctx.image.host, ctx.env);
   if (!registry) return null;
+  if (registry.kind === 'private' && registry.outsidePattern) {
+    // Upstream warns the same way ("No region found in the image reference").
+    ctx.log.warn(
+      `${ctx.image.host} is not an ECR registry host: using an ECR token of the default region ${registry.region}, as upstream; list only ECR hosts (or proxies in front of ECR) in matchImages`,
+    );
+  }
   // Checked on every exec, so a bad value shows on the first pull, not on the first pod with a role.
   sessionDurationSeconds(ctx.flags['session-duration']);
   ctx.log.v(2).info(`Getting creds for ${registry.kind} image`, { image: ctx.image.name, region: registry.region });
-  const aws: AwsContext = { http: ctx.http, signal: ctx.signal, log: ctx.log, env: ctx.env, now: ctx.now };
+  const aws = awsContext(ctx);
   const { credentials, principal } = await signingIdentity(ctx, aws, registry);
   const token = await getAuthorizationToken(aws, registry, credentials, principal);
   // Key: the image's host with its port (the core's default); username is what ECR says (AWS).
   const expiresAt = earliest(token.expiresAt, credentials.expiration);
   return { username: token.username, password: token.password, ...(expiresAt ? { expiresAt } : {}) };
+}
+
+/**
+ * What every AWS call of this exec shares: the exchange context, with AWS_MAX_ATTEMPTS as the
+ * attempts and, with AWS_CA_BUNDLE, a transport that also trusts that bundle (as the Go SDK adds it
+ * to the roots of every AWS client, instance metadata included).
+ */
+function awsContext(ctx: EcrContext): AwsContext {
+  const settings = awsSettings(ctx.env);
+  const http = settings.caBundle
+    ? createHttp({ env: ctx.env, signal: ctx.signal, extraCAs: [{ file: settings.caBundle, source: 'AWS_CA_BUNDLE' }] })
+    : ctx.http;
+  return {
+    http,
+    signal: ctx.signal,
+    log: ctx.log,
+    env: ctx.env,
+    now: ctx.now,
+    ...(settings.attempts !== undefined ? { attempts: settings.attempts } : {}),
+  };
 }
 
 /**

@@ -1,10 +1,13 @@
 /**
  * Which registry hosts are ECR's, and where their API lives. The kubelet runs this provider only for
- * images its `matchImages` allow; the provider then answers only hosts it can name a region for
- * (research/aws-ecr.md §1.4-1.5). Upstream sends every other host to ECR private with the SDK's
- * default region (`kubernetes/cloud-provider-aws#673`); credkit answers them "no auth, 0s" instead,
- * because a credential for a host that is not ECR is never right.
+ * images its `matchImages` allow; the provider then answers ECR's own hosts by upstream's pattern
+ * (research/aws-ecr.md §1.4-1.5). Any other host the operator listed in matchImages (a DNS name or a
+ * proxy in front of ECR) gets a token of the default region, as upstream since
+ * `kubernetes/cloud-provider-aws#673`, when a region is configured; without one upstream fails, and
+ * credkit answers "no auth, 0s".
  */
+import { partition } from '@aws-sdk/core/client';
+import type { Env } from '../../core/index.ts';
 
 /** ECR Public's API exists only in us-east-1 (research/aws-ecr.md §1.6). */
 export const ECR_PUBLIC_REGION = 'us-east-1';
@@ -42,6 +45,8 @@ export type EcrRegistry =
       partition: string;
       fips: boolean;
       dualStack: boolean;
+      /** A host outside ECR's pattern, served with the default region's token (upstream #673). */
+      outsidePattern?: true;
     }
   | { kind: 'public'; region: typeof ECR_PUBLIC_REGION; partition: 'aws'; dualStack: boolean };
 
@@ -65,6 +70,31 @@ export function parseEcrHost(host: string): EcrRegistry | undefined {
     partition: base === 'aws' && region.startsWith('us-gov-') ? 'aws-us-gov' : base,
     fips: fips !== undefined,
     dualStack: host.includes('.dkr-ecr'),
+  };
+}
+
+/** AWS_REGION, else AWS_DEFAULT_REGION: the region the SDKs use when nothing else names one. */
+export function defaultRegion(env: Env): string | undefined {
+  return env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
+}
+
+/**
+ * The registry a host names for this exec: ECR's own by the pattern; any other as private ECR of the
+ * default region (upstream #673), or undefined when no region is configured.
+ */
+export function registryFor(host: string, env: Env): EcrRegistry | undefined {
+  const ecr = parseEcrHost(host);
+  if (ecr) return ecr;
+  const region = defaultRegion(env);
+  if (!region) return undefined;
+  return {
+    kind: 'private',
+    account: '',
+    region,
+    partition: partition(region).name,
+    fips: false,
+    dualStack: false,
+    outsidePattern: true,
   };
 }
 

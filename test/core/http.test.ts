@@ -156,9 +156,19 @@ describe('the HTTP layer reaches real hostnames through a CONNECT proxy with an 
     expect(error.kind).toBe('deadline');
   });
 
-  it('reports an unreadable NODE_EXTRA_CA_CERTS as a usage error', () => {
-    const http = createHttp({ env: { NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' } });
-    expect(() => http.agent).toThrow(/cannot read NODE_EXTRA_CA_CERTS file \/nonexistent\/ca\.pem/);
+  it('trusts extra CA files an adapter names (AWS_CA_BUNDLE), without NODE_EXTRA_CA_CERTS', async () => {
+    const { NODE_EXTRA_CA_CERTS: caFile = '', ...env } = world.env;
+    const http = createHttp({ env, extraCAs: [{ file: caFile, source: 'AWS_CA_BUNDLE' }] });
+    const res = await http.request('https://api.example-cloud.test/x');
+    expect(res.status).toBe(200);
+  });
+
+  it.each([
+    { name: 'NODE_EXTRA_CA_CERTS', env: { NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' }, extraCAs: [] },
+    { name: 'AWS_CA_BUNDLE', env: {}, extraCAs: [{ file: '/nonexistent/ca.pem', source: 'AWS_CA_BUNDLE' }] },
+  ])('reports an unreadable $name file as a usage error', ({ name, env, extraCAs }) => {
+    const http = createHttp({ env, extraCAs });
+    expect(() => http.agent).toThrow(new RegExp(`cannot read ${name} file /nonexistent/ca\\.pem`));
   });
 });
 

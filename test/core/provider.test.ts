@@ -72,9 +72,26 @@ describe('tokenAttributesOf: one declaration for the kubelet config', () => {
         optionalAnnotations: [],
       },
     },
+    ...[true, false].map((irsa) => ({
+      name: `annotation keys that depend on a flag (${irsa ? 'on' : 'off'})`,
+      definition: {
+        audience: 'a',
+        annotations: ({ flags }: { flags: Record<string, unknown> }) => ({
+          optional: flags.irsa ? ['x.io/o', 'x.io/irsa'] : ['x.io/o'],
+        }),
+      },
+      flags: { irsa },
+      expected: {
+        audience: 'a',
+        cacheType: 'ServiceAccount',
+        requireServiceAccount: false,
+        requiredAnnotations: [],
+        optionalAnnotations: irsa ? ['x.io/o', 'x.io/irsa'] : ['x.io/o'],
+      },
+    })),
   ])('$name', ({ definition, flags, expected }) => {
     const provider = defineProvider({ ...base, name: 'p', ...definition } as Parameters<typeof defineProvider>[0]);
-    expect(tokenAttributesOf(provider, { flags, env: {} })).toEqual(expected);
+    expect(tokenAttributesOf(provider, { flags: flags as never, env: {} })).toEqual(expected);
   });
 });
 

@@ -20,6 +20,8 @@ const REGIONS = ['us-west-2', 'us-east-1', 'cn-north-1', 'us-gov-west-1', 'eusc-
 /** IRSA for the provider process itself (AWS_WEB_IDENTITY_TOKEN_FILE), a node-identity source. */
 const ROLE_NODE = 'arn:aws:iam::123456789012:role/node-puller';
 const SUBJECT_NODE = 'system:serviceaccount:kube-system:ecr-node';
+/** IRSA's annotation, a role only with --irsa-role-annotation. */
+const IRSA = 'eks.amazonaws.com/role-arn';
 /** A role whose MaxSessionDuration allows --session-duration=12h. */
 const ROLE_12H = 'arn:aws:iam::123456789012:role/team-a-12h';
 let ecr: EcrWorld;
@@ -437,6 +439,128 @@ describe('service account tokens', () => {
   });
 });
 
+describe("the AWS SDKs' environment and IRSA's annotation (drop-in)", () => {
+  const sa = async (annotations: Record<string, string>) => ({
+    image: `${host}/team-a/app`,
+    serviceAccountToken: await ecr.mint('team-a', 'puller'),
+    serviceAccountAnnotations: annotations,
+    cacheType: 'ServiceAccount' as const,
+  });
+
+  it.each([
+    {
+      name: 'AWS_CA_BUNDLE alone: trusted for STS and ECR',
+      bundle: true,
+      exitCode: 0,
+      calls: { sts: 1, ecr: 1, imds: 0 },
+    },
+    {
+      name: 'neither CA setting: TLS fails, after the retries',
+      bundle: false,
+      exitCode: ERROR_KINDS.unavailable,
+      calls: { sts: 0, ecr: 0, imds: 0 },
+    },
+  ])('$name', async ({ bundle, exitCode, calls: expected }) => {
+    const { NODE_EXTRA_CA_CERTS: caFile = '', SSL_CERT_FILE: _, ...env } = ecr.env;
+    const result = await ecr.run({
+      ...(await sa({ [ROLE_ANNOTATION]: ROLE_A })),
+      inheritedEnv: env,
+      env: bundle ? { AWS_CA_BUNDLE: caFile, AWS_MAX_ATTEMPTS: '2' } : { AWS_MAX_ATTEMPTS: '2' },
+    });
+    expect(result.exitCode, result.stderr).toBe(exitCode);
+    expect(calls()).toEqual(expected);
+    if (exitCode !== 0) expect(result.stderr).toContain('sts.us-west-2.amazonaws.com');
+  });
+
+  it.each<{ name: string; env: Record<string, string>; exitCode: number; ecrCalls: number }>([
+    {
+      name: 'AWS_MAX_ATTEMPTS=2: two ECR attempts',
+      env: { AWS_MAX_ATTEMPTS: '2' },
+      exitCode: ERROR_KINDS.unavailable,
+      ecrCalls: 2,
+    },
+    {
+      name: 'AWS_MAX_ATTEMPTS=1: no retry',
+      env: { AWS_MAX_ATTEMPTS: '1' },
+      exitCode: ERROR_KINDS.unavailable,
+      ecrCalls: 1,
+    },
+    {
+      name: 'AWS_RETRY_MODE=adaptive: the one rule, 5 attempts',
+      env: { AWS_RETRY_MODE: 'adaptive' },
+      exitCode: ERROR_KINDS.unavailable,
+      ecrCalls: 5,
+    },
+    {
+      name: 'AWS_RETRY_MODE=bogus: exit 2 before any call',
+      env: { AWS_RETRY_MODE: 'bogus' },
+      exitCode: ERROR_KINDS.usage,
+      ecrCalls: 0,
+    },
+    {
+      name: 'AWS_MAX_ATTEMPTS=0: exit 2 before any call',
+      env: { AWS_MAX_ATTEMPTS: '0' },
+      exitCode: ERROR_KINDS.usage,
+      ecrCalls: 0,
+    },
+  ])('$name', async ({ env, exitCode, ecrCalls }) => {
+    ecr.aws.ecr.faults.push('GetAuthorizationToken', awsJsonError(400, 'ThrottlingException', 'Rate exceeded'), 10);
+    const result = await ecr.run({ ...(await sa({ [ROLE_ANNOTATION]: ROLE_A })), env });
+    expect(result.exitCode).toBe(exitCode);
+    expect(ecr.aws.ecr.calls()).toBe(ecrCalls);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it.each<{ name: string; args: string[]; annotations: Record<string, string>; token: string; principal: string }>([
+    {
+      name: 'IRSA key alone, flag on: its role',
+      args: ['--irsa-role-annotation'],
+      annotations: { [IRSA]: ROLE_B },
+      token: 'team-b',
+      principal: `assumed-role:${ROLE_B}`,
+    },
+    {
+      name: 'IRSA key alone, flag off: the node (as upstream)',
+      args: [],
+      annotations: { [IRSA]: ROLE_B },
+      token: 'team-b',
+      principal: 'instance-role:eks-node',
+    },
+    {
+      name: "both keys, flag on: upstream's key wins",
+      args: ['--irsa-role-annotation'],
+      annotations: { [IRSA]: ROLE_B, [ROLE_ANNOTATION]: ROLE_A },
+      token: 'team-a',
+      principal: `assumed-role:${ROLE_A}`,
+    },
+  ])('$name', async ({ args, annotations, token, principal }) => {
+    const result = await ecr.run({
+      image: `${host}/team-a/app`,
+      serviceAccountToken: await ecr.mint(token, 'puller'),
+      serviceAccountAnnotations: annotations,
+      cacheType: 'ServiceAccount',
+      args,
+    });
+    expect(result.verdict.valid, result.stderr).toBe(true);
+    expect(ecr.aws.principalOf(passwordOf(result))).toBe(principal);
+  });
+
+  it("hosts outside ECR's pattern, with a default region: that region's token, as upstream (#673)", async () => {
+    const image = 'ecr-mirror.internal.example/team-a/app:1';
+    const result = await ecr.run({
+      image,
+      env: { AWS_REGION: 'us-east-1' },
+      matchImages: ['ecr-mirror.internal.example'],
+    });
+    expect(result.verdict).toMatchObject({ valid: true, matchingKeys: ['ecr-mirror.internal.example'] });
+    expect(ecr.aws.ecr.requests.map((req) => req.host)).toEqual(['api.ecr.us-east-1.amazonaws.com']);
+    expect(result.stderr).toMatch(
+      /^W.*ecr-mirror\.internal\.example is not an ECR registry host: using an ECR token of the default region us-east-1/,
+    );
+    expect(result.response?.auth?.['ecr-mirror.internal.example']?.username).toBe('AWS');
+  });
+});
+
 describe('drop-in for ecr-credential-provider', () => {
   it.each([
     { name: 'the historic get-credentials argument', args: ['get-credentials'], apiVersion: 'v1' },
@@ -476,7 +600,7 @@ describe('drop-in for ecr-credential-provider', () => {
     expect(calls()).toEqual({ sts: 0, ecr: 0, imds: 0 });
   });
 
-  it('answers no auth and 0s for images that are not ECR, without calling AWS', async () => {
+  it('answers no auth and 0s for images that are not ECR when no default region is set, without calling AWS', async () => {
     const result = await ecr.run({ image: 'registry.k8s.io/pause:3.9' });
     expect(result.exitCode).toBe(0);
     expect(result.response).toEqual({

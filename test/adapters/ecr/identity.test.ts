@@ -62,6 +62,54 @@ describe('chooseRole (upstream buildCredentialsProvider)', () => {
   });
 });
 
+describe('chooseRole with --irsa-role-annotation (opt-in, cloud-provider-aws#1264)', () => {
+  const IRSA = 'eks.amazonaws.com/role-arn';
+  const FROM_IRSA = 'arn:aws:iam::123456789012:role/from-irsa';
+  it.each([
+    { name: 'IRSA key alone', annotations: { [IRSA]: FROM_IRSA }, env: {}, role: FROM_IRSA, source: 'irsa-annotation' },
+    {
+      name: "upstream's key wins",
+      annotations: { [ROLE_ANNOTATION]: ANNOTATED, [IRSA]: FROM_IRSA },
+      env: {},
+      role: ANNOTATED,
+      source: 'annotation',
+    },
+    {
+      name: "upstream's key wins even empty",
+      annotations: { [ROLE_ANNOTATION]: '', [IRSA]: FROM_IRSA },
+      env: {},
+      role: undefined,
+    },
+    {
+      name: 'IRSA beats the node-wide env var',
+      annotations: { [IRSA]: FROM_IRSA },
+      env: { AWS_ECR_ROLE_ARN: FROM_ENV },
+      role: FROM_IRSA,
+      source: 'irsa-annotation',
+    },
+    {
+      name: 'an empty IRSA value names nothing: the env var',
+      annotations: { [IRSA]: ' ' },
+      env: { AWS_ECR_ROLE_ARN: FROM_ENV },
+      role: FROM_ENV,
+      source: 'env',
+    },
+    { name: 'neither key, no env: says both keys', annotations: {}, env: {}, role: undefined, reason: IRSA },
+  ])('$name', ({ annotations, env, role, source, reason }) => {
+    const choice = chooseRole(annotations as Record<string, string>, env, { irsa: true });
+    expect(choice.roleArn).toBe(role);
+    if (source) expect(choice).toMatchObject({ source });
+    else expect(choice).toHaveProperty('reason');
+    if (reason) expect(choice).toMatchObject({ reason: expect.stringContaining(reason) });
+  });
+
+  it('names the IRSA key when its value is not an ARN', () => {
+    expect(() => checkRoleArn('team-a', 'irsa-annotation', 'system:serviceaccount:a:b')).toThrow(
+      /annotation eks\.amazonaws\.com\/role-arn of system:serviceaccount:a:b is "team-a"/,
+    );
+  });
+});
+
 describe('checkRoleArn', () => {
   it.each([
     { name: 'commercial', arn: 'arn:aws:iam::123456789012:role/puller' },
