@@ -52,6 +52,10 @@ const BUNDLES: Record<string, { bundles: string[]; never: string[] }> = {
     bundles: ['zod', 'jose', 'https-proxy-agent'],
     never: ['@aws-sdk/client-sts', '@aws-sdk/client-ecr', '@azure/identity', 'google-auth-library'],
   },
+  'credkit-quay': {
+    bundles: ['zod', 'jose', 'https-proxy-agent'],
+    never: ['@aws-sdk/client-sts', '@aws-sdk/client-ecr', '@azure/identity', 'google-auth-library'],
+  },
   // Every adapter in one executable: the union of theirs, still without the SDK clients.
   'credkit-node': {
     bundles: ['@aws-sdk/credential-providers', '@smithy/signature-v4', 'zod', 'jose', 'https-proxy-agent'],
