@@ -159,7 +159,7 @@ async function main(): Promise<void> {
       const node = scenario.node;
       const kinds: Array<[string, (i: number) => Promise<ScenarioRun>]> = [
         ['service account', (i) => scenario.serviceAccount(i)],
-        // An adapter without a node identity (Quay's robot federation) has only the first.
+        // An adapter without a node identity has only the first.
         ...(node ? [['node identity', async () => node] as [string, () => Promise<ScenarioRun>]] : []),
       ];
       for (const [kind, pick] of kinds) {

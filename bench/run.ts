@@ -212,7 +212,7 @@ async function measurePairs(
     if (!binary || !scenario) continue;
     const node = scenario.node;
     const kinds: Array<[string, Pick]> = [
-      // A cloud without a node identity (Quay) has no such row.
+      // A cloud without a node identity has no such row.
       ...(node ? [['node identity', async () => node] as [string, Pick]] : []),
       // A distinct service account per exec: nothing the runtime caches between execs helps.
       ['service account', (index) => scenario.serviceAccount(index)],
