@@ -36,6 +36,13 @@ export interface FakeResponse {
 export interface Fault extends FakeResponse {
   /** Wait this long before answering (or before the real handler runs, when no status is set). */
   delayMs?: number;
+  /**
+   * How the connection misbehaves instead of answering: `reset` closes it before any answer;
+   * `truncate` sends the status, headers and half the body, then closes; `trickle` sends the
+   * headers, then one byte of the body every `trickleMs` (default 500), never finishing.
+   */
+  transport?: 'reset' | 'truncate' | 'trickle';
+  trickleMs?: number;
 }
 
 export type FakeHandler = (req: FakeRequest) => FakeResponse | Promise<FakeResponse>;
@@ -54,7 +61,10 @@ export interface FakeServerOptions {
 }
 
 export interface FaultQueue {
-  /** The next `times` requests to `endpoint` get this fault instead of (or, delay only, before) the real answer. */
+  /**
+   * The next `times` requests to `endpoint` get this fault instead of (or, delay only, before) the
+   * real answer. Endpoint `*` is any request no endpoint-specific fault is queued for.
+   */
   push(endpoint: string, fault: Fault, times?: number): void;
   clear(): void;
 }
@@ -85,8 +95,13 @@ export async function startFakeServer(options: FakeServerOptions): Promise<FakeS
     req.receivedAt = receivedAt;
     req.endpoint = label(req);
     requests.push(req);
-    const fault = faults.get(req.endpoint)?.shift();
+    const fault = faults.get(req.endpoint)?.shift() ?? faults.get('*')?.shift();
     if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+    if (fault?.transport) {
+      req.status = 0;
+      misbehave(outgoing, fault);
+      return;
+    }
     let res: FakeResponse;
     try {
       res = fault?.status ? fault : await options.handler(req);
@@ -144,6 +159,30 @@ async function readRequest(incoming: IncomingMessage): Promise<FakeRequest> {
     body: Buffer.concat(chunks).toString('utf8'),
     host: hostHeader.replace(/:\d+$/, ''),
   };
+}
+
+/** The transport faults: the answer a flaky network or a hostile server gives. */
+function misbehave(outgoing: ServerResponse, fault: Fault): void {
+  if (fault.transport === 'reset') {
+    outgoing.socket?.destroy();
+    return;
+  }
+  const body = typeof fault.body === 'string' ? fault.body : JSON.stringify(fault.body ?? { token: 'x'.repeat(64) });
+  outgoing.writeHead(fault.status ?? 200, {
+    'content-type': 'application/json',
+    'content-length': String(body.length),
+  });
+  if (fault.transport === 'truncate') {
+    outgoing.write(body.slice(0, Math.floor(body.length / 2)));
+    setTimeout(() => outgoing.socket?.destroy(), 20);
+    return;
+  }
+  let sent = 0;
+  const timer = setInterval(() => {
+    if (sent >= body.length - 1 || outgoing.destroyed) return clearInterval(timer);
+    outgoing.write(body[sent++]!);
+  }, fault.trickleMs ?? 500);
+  outgoing.on('close', () => clearInterval(timer));
 }
 
 function writeResponse(outgoing: ServerResponse, res: FakeResponse): void {

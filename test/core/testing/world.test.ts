@@ -57,3 +57,21 @@ describe('fake world', () => {
     expect(server.calls('/other')).toBe(0);
   });
 });
+
+// The fake servers' transport faults, as the transports classify them (core/fault.ts).
+describe('fake server transport faults', () => {
+  it.each([
+    { transport: 'reset' as const, fault: 'reset' },
+    { transport: 'truncate' as const, fault: 'truncated' },
+    { transport: 'trickle' as const, fault: 'slow' },
+  ])('$transport reads as $fault', async ({ transport, fault }) => {
+    const server = await world.serve([`${transport}.faults.test`], () => ({ body: { ok: true } }));
+    server.faults.push('*', { transport, trickleMs: 50 });
+    const http = createHttp({ env: world.env });
+    const error = await http.request(`https://${transport}.faults.test/`, { timeoutMs: 500 }).catch((e) => e);
+    expect(error).toMatchObject({ fault });
+    expect(server.calls()).toBe(1);
+    // The fault was used up: the next request gets the real answer.
+    expect(JSON.parse((await http.request(`https://${transport}.faults.test/`)).text)).toEqual({ ok: true });
+  });
+});
