@@ -6,7 +6,7 @@
  *  3. otherwise the node: its managed identity when useManagedIdentityExtension is true, else the
  *     azure.json service principal's static secret.
  */
-import { type Context, CredkitError } from '../../core/index.ts';
+import { type Context, CredkitError, quote } from '../../core/index.ts';
 import type { AzureConfig } from './azure-json.ts';
 import type { FederatedIdentity } from './exchange.ts';
 import type { AcrTarget } from './registry.ts';
@@ -59,6 +59,8 @@ function federatedIdentity(serviceAccount: NonNullable<Context['serviceAccount']
       `service account ${subject} has ${missing} missing or empty: set both ${CLIENT_ID_ANNOTATION} and ${TENANT_ID_ANNOTATION}, or neither to pull with the node's identity`,
     );
   }
+  checkEntraId(clientId, CLIENT_ID_ANNOTATION, subject);
+  checkEntraId(tenantId, TENANT_ID_ANNOTATION, subject);
   return {
     kind: 'federated',
     clientId,
@@ -68,6 +70,19 @@ function federatedIdentity(serviceAccount: NonNullable<Context['serviceAccount']
     ...(serviceAccount.claims.iss ? { issuer: serviceAccount.claims.iss } : {}),
     ...(audienceOf(serviceAccount.claims.aud) ? { audience: audienceOf(serviceAccount.claims.aud) } : {}),
   };
+}
+
+// Entra client ids are GUIDs and tenants GUIDs or domain names: letters, digits, dots and dashes.
+// The tenant goes into the token URL's path, so nothing else (`/`, `..`, spaces) may reach it.
+const ENTRA_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
+
+/** Refuses an annotation value Entra could never accept, before it goes into a URL or a form. */
+function checkEntraId(value: string, annotation: string, subject: string): void {
+  if (ENTRA_ID.test(value)) return;
+  throw new CredkitError(
+    'usage',
+    `annotation ${annotation} of service account ${subject} is ${quote(value)}, not an Entra ID: use the GUID the Azure portal shows`,
+  );
 }
 
 function audienceOf(aud: string | string[] | undefined): string | undefined {

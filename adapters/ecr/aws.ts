@@ -17,6 +17,7 @@ import {
   exchange,
   type HttpResponse,
   isCredkitError,
+  NetworkFault,
   type Refusal,
 } from '../../core/index.ts';
 
@@ -158,7 +159,9 @@ export async function awsExchange<T>(ctx: AwsContext, call: AwsCall<T>): Promise
       },
     });
   } catch (error) {
-    if (!isCredkitError(error) || refusals.has(error) || error.message.startsWith(call.what)) throw error;
+    // Transport faults and the deadline already name the call (core/fault.ts), and refusals word themselves.
+    if (!isCredkitError(error) || error instanceof NetworkFault || refusals.has(error)) throw error;
+    if (error.kind === 'deadline' || error.message.startsWith(call.what)) throw error;
     throw new CredkitError(error.kind, `${call.what}: ${error.message}`, { cause: error });
   }
 }

@@ -78,7 +78,8 @@ async function assumeRole(ctx: AwsContext, identity: WebIdentity): Promise<AwsCr
     ...(identity.durationSeconds !== undefined ? { DurationSeconds: String(identity.durationSeconds) } : {}),
   };
   const result = await awsExchange(ctx, {
-    what: `failed to assume role ${identity.roleArn} for ${identity.subject}`,
+    // Names the service in transport faults and the deadline; refusals open with upstream's words.
+    what: 'STS AssumeRoleWithWebIdentity',
     url: `${endpoint.url}/`,
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },

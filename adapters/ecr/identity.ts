@@ -3,7 +3,7 @@
  * node's credentials (upstream's decision table, research/aws-ecr.md §2.1): the role choice, the
  * ARN check that saves a doomed STS call, and the dispatch to the pod or the node leg.
  */
-import { type Context, CredkitError, type Env, type RequestScope } from '../../core/index.ts';
+import { type Context, CredkitError, type Env, quote, type RequestScope } from '../../core/index.ts';
 import type { AwsContext, AwsCredentials } from './aws.ts';
 import { type ECR_FLAGS, IRSA_ROLE_ANNOTATION, ROLE_ANNOTATION, ROLE_ENV, sessionDurationSeconds } from './config.ts';
 import { assumeRoleWithWebIdentity } from './exchange.ts';
@@ -127,6 +127,6 @@ export function checkRoleArn(roleArn: string, source: RoleSource, subject: strin
       : `annotation ${source === 'annotation' ? ROLE_ANNOTATION : IRSA_ROLE_ANNOTATION} of ${subject}`;
   throw new CredkitError(
     'usage',
-    `${where} is ${JSON.stringify(roleArn)}, not an IAM role ARN: use arn:aws:iam::<account>:role/<name>`,
+    `${where} is ${quote(roleArn)}, not an IAM role ARN: use arn:aws:iam::<account>:role/<name>`,
   );
 }

@@ -3,7 +3,7 @@
  * the pod's token must carry for it, the Google endpoints, which are always on the universe
  * domain, and the Google service account it may act as (research/gcp-gar.md §2.2, §5.2, §5.3).
  */
-import { CredkitError, type ErrorKind } from '../../core/index.ts';
+import { CredkitError, type ErrorKind, quote } from '../../core/index.ts';
 
 export const DEFAULT_UNIVERSE = 'googleapis.com';
 export const DEFAULT_LIFETIME_SECONDS = 3600;
@@ -75,7 +75,7 @@ export function checkServiceAccountEmail(email: string, source: string, kind: Er
   if (email.length > 254 || !SERVICE_ACCOUNT_EMAIL.test(email) || email.includes('..')) {
     throw new CredkitError(
       kind,
-      `${source}: ${JSON.stringify(email.slice(0, 100))} is not a Google service account email ` +
+      `${source}: ${quote(email)} is not a Google service account email ` +
         '(want NAME@PROJECT.iam.gserviceaccount.com)',
     );
   }

@@ -129,6 +129,18 @@ describe('chooseIdentity (upstream TestNewAcrProvider_CredentialSelection)', () 
       error: /acr-tenant-id missing or empty/,
     },
     {
+      name: 'a client ID Entra could never accept (issue 11: refused before any call, quoted and cut)',
+      config: T,
+      sa: { ...A, 'kubernetes.azure.com/acr-client-id': `x\u001b[2J${'a'.repeat(1000)}` },
+      error: /acr-client-id of service account .* is "x\\x1b\[2Ja+…" \(1005 bytes\), not an Entra ID/,
+    },
+    {
+      name: 'a tenant that would change the token URL path',
+      config: T,
+      sa: { ...A, 'kubernetes.azure.com/acr-tenant-id': '../other-tenant' },
+      error: /acr-tenant-id of service account .* is "\.\.\/other-tenant", not an Entra ID/,
+    },
+    {
       name: 'no identity at all in azure.json',
       config: '{}',
       sa: undefined,
