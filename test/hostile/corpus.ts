@@ -126,7 +126,8 @@ function images(base: ScenarioRun): HostileCase[] {
     refused('empty port', `${host}:/${path}`, /port ""/),
     refused('two ports', `${host}:1:2/${path}`, /port "1:2"/),
     refused('wildcard label', `*.${rest.join('.')}/${path}`, /is not a DNS name/),
-    refused('an escaped dot', `${first}%2e${rest.join('.')}/${path}`, /is not a DNS name/),
+    // With one dot left (`quay%2eio`) it is no host at all: a Docker Hub path, and an invalid one.
+    refused('an escaped dot', `${first}%2e${rest.join('.')}/${path}`, /is not a DNS name|repository path/),
     refused('upper case', `${host.toUpperCase()}/${path}`, /is not lower case/),
     refused('a homoglyph', `${homoglyph}/${path}`, /is not ASCII/),
     {
