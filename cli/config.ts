@@ -13,6 +13,7 @@ import {
   API_VERSION_V1,
   CredkitError,
   type FlagSpecs,
+  matchImagesOf,
   type Provider,
   parseProviderArgs,
   type TokenAttributes,
@@ -71,14 +72,16 @@ export async function runConfigCommand(argv: string[], out: (text: string) => vo
   const args = values.arg ?? [...(adapter?.defaultArgs ?? [])];
   const env = parseEnv(values.env ?? []);
   const providerArgs = parseProviderArgs(provider, args);
+  const scope = { flags: providerArgs.flags, env: { ...process.env, ...env } };
   const attributes = values['node-only']
     ? undefined
-    : withOverrides(tokenAttributesOf(provider, { flags: providerArgs.flags, env: { ...process.env, ...env } }), {
+    : withOverrides(tokenAttributesOf(provider, scope), {
         audience: values['token-audience'] ?? providerArgs.common.tokenAudience,
         requireServiceAccount: values['require-service-account'],
       });
-  const entry = providerEntry(provider, {
+  const entry = providerEntry({
     name: values.name ?? adapter?.binary ?? provider.name,
+    matchImages: matchImagesOf(provider, scope),
     args,
     env,
     attributes,
@@ -125,17 +128,18 @@ function withOverrides(
 
 interface EntryOptions {
   name: string;
+  matchImages: string[];
   args: string[];
   env: Record<string, string>;
   attributes?: TokenAttributes;
   defaultCacheDuration: string;
 }
 
-export function providerEntry(provider: Provider, options: EntryOptions): ConfiguredProvider {
+export function providerEntry(options: EntryOptions): ConfiguredProvider {
   const { attributes } = options;
   return {
     name: options.name,
-    matchImages: provider.matchImages,
+    matchImages: options.matchImages,
     defaultCacheDuration: options.defaultCacheDuration,
     apiVersion: API_VERSION_V1,
     ...(options.args.length > 0 ? { args: options.args } : {}),

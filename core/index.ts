@@ -76,6 +76,7 @@ export {
   type FlagSpecs,
   type FlagValues,
   isProvider,
+  matchImagesOf,
   type Provider,
   type ProviderDefinition,
   type RequestScope,

@@ -86,8 +86,12 @@ export interface ProviderDefinition<F extends FlagSpecs = FlagSpecs> {
   name: string;
   version?: string;
   description?: string;
-  /** kubelet matchImages globs for this provider (also the default `servesImage`). */
-  matchImages: string[];
+  /**
+   * kubelet matchImages globs for this provider (also the default `servesImage`). A function when a
+   * flag or env var names the registries (as `audience`), so `credkit config` writes the globs the
+   * binary will actually answer for.
+   */
+  matchImages: string[] | ((ctx: Pick<Context<F>, 'flags' | 'env'>) => string[]);
   /**
    * Which images this provider answers; others get no auth and `0s`. Defaults to matchImages under
    * URLsMatch. Adapters with precise host rules (regexes per partition) override it.
@@ -150,7 +154,8 @@ export function defineProvider<F extends FlagSpecs = FlagSpecs>(definition: Prov
   if (!/^[^/\s]+$/.test(definition.name) || definition.name === '.' || definition.name === '..') {
     throw new Error(`provider name ${JSON.stringify(definition.name)} is not a valid kubelet provider name`);
   }
-  if (definition.matchImages.length === 0) throw new Error('a provider needs at least one matchImages entry');
+  if (Array.isArray(definition.matchImages) && definition.matchImages.length === 0)
+    throw new Error('a provider needs at least one matchImages entry');
   const keys = definition.annotations;
   if (typeof keys !== 'function') {
     const both = (keys?.required ?? []).filter((key) => keys?.optional?.includes(key));
@@ -177,6 +182,14 @@ function checkFlags<F extends FlagSpecs>(definition: ProviderDefinition<F>): voi
 
 export function isProvider(value: unknown): value is Provider {
   return typeof value === 'object' && value !== null && (value as Provider).kind === 'credkit.provider';
+}
+
+/** The kubelet matchImages this provider answers for, given its flags and env. */
+export function matchImagesOf<F extends FlagSpecs>(
+  provider: ProviderDefinition<F>,
+  ctx: Pick<Context<F>, 'flags' | 'env'>,
+): string[] {
+  return typeof provider.matchImages === 'function' ? provider.matchImages(ctx) : provider.matchImages;
 }
 
 /** The kubelet tokenAttributes this provider needs, given its flags and env; undefined if none. */

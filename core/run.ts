@@ -20,7 +20,7 @@ import {
   encodeResponse,
 } from './protocol.ts';
 import type { AnnotationKeys, Context, Credential, Env, FlagSpecs, Provider, RequestScope } from './provider.ts';
-import { annotationKeysOf, tokenAttributesOf } from './provider.ts';
+import { annotationKeysOf, matchImagesOf, tokenAttributesOf } from './provider.ts';
 import { Redactor } from './redact.ts';
 import { createDeadline } from './retry.ts';
 import { readStdin, writeOut } from './stdio.ts';
@@ -187,7 +187,7 @@ function servesImage<F extends FlagSpecs>(
   scope: Parameters<NonNullable<Provider<F>['servesImage']>>[1],
 ): boolean {
   if (provider.servesImage) return provider.servesImage(image, scope);
-  return provider.matchImages.some((glob) => urlsMatch(glob, image.name));
+  return matchImagesOf(provider, scope).some((glob) => urlsMatch(glob, image.name));
 }
 
 /**

@@ -6,7 +6,7 @@
 import { type Context, type Credential, defineProvider } from '../../core/index.ts';
 import { QUAY_FLAGS, readConfig } from './config.ts';
 import { namesRobot, planIdentity, ROBOT_ANNOTATION } from './identity.ts';
-import { isQuayRegistry, MATCH_IMAGES } from './registry.ts';
+import { isQuayRegistry } from './registry.ts';
 
 export const VERSION = '0.1.0';
 
@@ -27,7 +27,8 @@ export const provider = defineProvider({
   name: 'credkit-quay',
   version: VERSION,
   description: 'quay.io and Red Hat Quay credentials from the pod identity (robot account federation)',
-  matchImages: MATCH_IMAGES,
+  // The configured hosts, so `credkit config quay --arg=--registry=HOST` writes the globs it serves.
+  matchImages: ({ flags }) => readConfig(flags).registries,
   // The command line is checked here, first thing on every exec, so a typo fails for every image.
   servesImage: (image, { flags }) => isQuayRegistry(image, readConfig(flags)),
   audience: ({ flags }) => readConfig(flags).audience,

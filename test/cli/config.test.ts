@@ -111,6 +111,20 @@ describe('credkit config', () => {
     expect(loadLikeKubelet((await config(cloud)).stdout)[0]?.args).toEqual(args);
   });
 
+  it.each([
+    { name: 'the default host', args: [], matchImages: ['quay.io'], audience: 'quay.io' },
+    {
+      name: 'the hosts --registry names',
+      args: ['--arg=--registry=quay.example.com:8443', '--arg=--registry=quay.io'],
+      matchImages: ['quay.example.com:8443', 'quay.io'],
+      audience: 'quay.example.com',
+    },
+  ])('quay: matchImages and the audience follow $name', async ({ args, matchImages, audience }) => {
+    const [provider] = loadLikeKubelet((await config('quay', ...args)).stdout);
+    expect(provider?.matchImages).toEqual(matchImages);
+    expect(provider?.tokenAttributes?.serviceAccountTokenAudience).toBe(audience);
+  });
+
   it('--node-only drops tokenAttributes; --out-dir then writes the config alone', async () => {
     expect(loadLikeKubelet((await config('ecr', '--node-only')).stdout)[0]?.tokenAttributes).toBeUndefined();
     const dir = mkdtempSync(join(tmpdir(), 'credkit-config-'));

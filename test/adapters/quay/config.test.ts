@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readConfig } from '../../../adapters/quay/config.ts';
 import { provider } from '../../../adapters/quay/index.ts';
-import { parseProviderArgs, tokenAttributesOf } from '../../../core/index.ts';
+import { matchImagesOf, parseProviderArgs, tokenAttributesOf } from '../../../core/index.ts';
 
 describe('--registry: the Quay hosts, quay.io by default', () => {
   it.each([
@@ -45,18 +45,32 @@ describe('--registry: the Quay hosts, quay.io by default', () => {
 
 describe('the declaration the kubelet config comes from', () => {
   it.each([
-    { name: 'default', args: [], audience: 'quay.io' },
-    { name: 'self-hosted', args: ['--registry=quay.example.com'], audience: 'quay.example.com' },
-  ])('$name: audience $audience, ServiceAccount cache, the robot annotation optional', ({ args, audience }) => {
-    const { flags } = parseProviderArgs(provider, args);
-    expect(tokenAttributesOf(provider, { flags, env: {} })).toEqual({
-      audience,
-      cacheType: 'ServiceAccount',
-      requireServiceAccount: false,
-      requiredAnnotations: [],
-      optionalAnnotations: ['quay.io/robot'],
-    });
-    expect(provider.cacheKeyType).toBe('Registry');
-    expect(provider.matchImages).toEqual(['quay.io']);
-  });
+    { name: 'default', args: [], audience: 'quay.io', matchImages: ['quay.io'] },
+    {
+      name: 'self-hosted',
+      args: ['--registry=quay.example.com'],
+      audience: 'quay.example.com',
+      matchImages: ['quay.example.com'],
+    },
+    {
+      name: 'two hosts, one with a port',
+      args: ['--registry=quay.example.com:8443', '--registry=quay.io'],
+      audience: 'quay.example.com',
+      matchImages: ['quay.example.com:8443', 'quay.io'],
+    },
+  ])(
+    '$name: audience $audience, matchImages $matchImages, ServiceAccount cache, the robot annotation optional',
+    ({ args, audience, matchImages }) => {
+      const { flags } = parseProviderArgs(provider, args);
+      expect(tokenAttributesOf(provider, { flags, env: {} })).toEqual({
+        audience,
+        cacheType: 'ServiceAccount',
+        requireServiceAccount: false,
+        requiredAnnotations: [],
+        optionalAnnotations: ['quay.io/robot'],
+      });
+      expect(provider.cacheKeyType).toBe('Registry');
+      expect(matchImagesOf(provider, { flags, env: {} })).toEqual(matchImages);
+    },
+  );
 });
