@@ -4,7 +4,7 @@
  * NO_PROXY, deadline), the three per-cloud binaries against their fakes, the cross targets and the
  * Node SEA back-end. stderr must stay empty at default verbosity: no runtime warnings.
  */
-import { closeSync, existsSync, mkdtempSync, openSync, readSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,8 +23,11 @@ import {
 import { ADAPTER_BINARIES, binaryPath, prepareEntry, ROOT } from '../../scripts/binaries.ts';
 import { startScenario } from '../../testing/index.ts';
 import { providerCommand } from '../support/commands.ts';
+import { executableFormat, TARGET_FORMATS } from '../support/executable.ts';
 
+// Each build here writes a 100 MB binary: the directory goes when the file is done.
 const work = mkdtempSync(join(tmpdir(), 'credkit-build-test-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 const FIXTURES = join(ROOT, 'test', 'cli', 'build-fixtures');
 
 async function credkitBuild(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -33,24 +36,6 @@ async function credkitBuild(...argv: string[]): Promise<{ code: number; stdout: 
   const code = await runBuildCommand(argv, { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text) });
   return { code, stdout, stderr };
 }
-
-/** e_machine of an ELF file, or the machine field of a PE file's COFF header. */
-function executableFormat(file: string): { format: 'elf' | 'pe' | 'unknown'; machine: number } {
-  const head = Buffer.alloc(512);
-  const fd = openSync(file, 'r');
-  readSync(fd, head, 0, head.length, 0);
-  closeSync(fd);
-  if (head.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46])))
-    return { format: 'elf', machine: head.readUInt16LE(18) };
-  if (head.toString('latin1', 0, 2) === 'MZ') {
-    const pe = head.readUInt32LE(0x3c);
-    if (head.toString('latin1', pe, pe + 4) === 'PE\0\0') return { format: 'pe', machine: head.readUInt16LE(pe + 4) };
-  }
-  return { format: 'unknown', machine: 0 };
-}
-const ELF_X86_64 = 0x3e;
-const ELF_AARCH64 = 0xb7;
-const PE_AMD64 = 0x8664;
 
 const STATIC_ENV = { STATIC_USERNAME: 'robot$puller', STATIC_PASSWORD: 'static-password-9f8e7d6c' };
 
@@ -275,7 +260,7 @@ describe.each(adapterScenarios)(
     it('is a fresh host executable, and what providerCommand runs', () => {
       const binary = binaryPath(binaryName);
       expect(providerCommand(cloud)).toEqual([binary]);
-      expect(executableFormat(binary)).toEqual({ format: 'elf', machine: ELF_X86_64 });
+      expect(executableFormat(binary)).toEqual(TARGET_FORMATS['linux-x64']);
     });
 
     const node = scenario.node;
@@ -334,9 +319,9 @@ describe('other targets and back-ends', () => {
       'windows-x64',
     );
     expect(windows.stderr).toBe('');
-    expect(executableFormat(join(work, 'arm64', 'static-provider'))).toEqual({ format: 'elf', machine: ELF_AARCH64 });
+    expect(executableFormat(join(work, 'arm64', 'static-provider'))).toEqual(TARGET_FORMATS['linux-arm64']);
     // Windows executables need .exe; the build adds it.
-    expect(executableFormat(join(work, 'windows', 'static-provider.exe'))).toEqual({ format: 'pe', machine: PE_AMD64 });
+    expect(executableFormat(join(work, 'windows', 'static-provider.exe'))).toEqual(TARGET_FORMATS['windows-x64']);
     expect(
       qemu.filter((path) => !existsSync(path)),
       QEMU_MISSING,
@@ -354,7 +339,7 @@ describe('other targets and back-ends', () => {
     const binary = join(work, 'arm64', 'credkit-ecr');
     const spec = ADAPTER_BINARIES.find((candidate) => candidate.name === 'credkit-ecr')!;
     await build({ entry: prepareEntry(spec), outfile: binary, target: 'linux-arm64', wrap: spec.wrap });
-    expect(executableFormat(binary)).toEqual({ format: 'elf', machine: ELF_AARCH64 });
+    expect(executableFormat(binary)).toEqual(TARGET_FORMATS['linux-arm64']);
     expect(
       qemu.filter((path) => !existsSync(path)),
       QEMU_MISSING,

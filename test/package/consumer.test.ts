@@ -8,14 +8,11 @@
  */
 import { type ExecFileException, execFile } from 'node:child_process';
 import {
-  closeSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
-  openSync,
   readdirSync,
   readFileSync,
-  readSync,
   renameSync,
   rmSync,
   writeFileSync,
@@ -29,6 +26,7 @@ import { parseAllDocuments } from 'yaml';
 import { ADAPTERS } from '../../adapters/index.ts';
 import { runtimeCacheDir } from '../../cli/build/runtimes.ts';
 import { ROOT } from '../../scripts/binaries.ts';
+import { executableFormat, TARGET_FORMATS } from '../support/executable.ts';
 
 type Testing = typeof import('../../core/testing/index.ts');
 type Config = typeof import('../../core/config.ts');
@@ -134,21 +132,6 @@ function duBytes(dir: string): Promise<number> {
   return new Promise((resolve, reject) =>
     execFile('du', ['-sb', dir], (error, stdout) => (error ? reject(error) : resolve(Number(stdout.split('\t')[0])))),
   );
-}
-
-/** e_machine of an ELF file, or the machine field of a PE file's COFF header. */
-function executableFormat(file: string): { format: 'elf' | 'pe' | 'unknown'; machine: number } {
-  const head = Buffer.alloc(512);
-  const fd = openSync(file, 'r');
-  readSync(fd, head, 0, head.length, 0);
-  closeSync(fd);
-  if (head.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46])))
-    return { format: 'elf', machine: head.readUInt16LE(18) };
-  if (head.toString('latin1', 0, 2) === 'MZ') {
-    const pe = head.readUInt32LE(0x3c);
-    if (head.toString('latin1', pe, pe + 4) === 'PE\0\0') return { format: 'pe', machine: head.readUInt16LE(pe + 4) };
-  }
-  return { format: 'unknown', machine: 0 };
 }
 
 const AUDIENCE = 'registry.example.com';
@@ -303,9 +286,9 @@ describe('the packed package in a new project', () => {
 
 describe("the README's provider, built and run as the README says", () => {
   it.each([
-    { target: 'linux-x64', file: 'my-registry-provider', format: { format: 'elf', machine: 0x3e } },
-    { target: 'linux-arm64', file: 'arm64/my-registry-provider', format: { format: 'elf', machine: 0xb7 } },
-    { target: 'windows-x64', file: 'windows/my-registry-provider.exe', format: { format: 'pe', machine: 0x8664 } },
+    { target: 'linux-x64', file: 'my-registry-provider', format: TARGET_FORMATS['linux-x64'] },
+    { target: 'linux-arm64', file: 'arm64/my-registry-provider', format: TARGET_FORMATS['linux-arm64'] },
+    { target: 'windows-x64', file: 'windows/my-registry-provider.exe', format: TARGET_FORMATS['windows-x64'] },
   ])('credkit build --target $target: $file', ({ target, file, format }) => {
     const ran = command(new RegExp(`credkit build .*--target ${target}`));
     expect(ran.stderr).toBe('');
@@ -427,9 +410,6 @@ describe('install scripts off (--ignore-scripts, pnpm, npm allowScripts)', () =>
     const ran = await sh(`npx credkit build ${providerFile.name} -o scripts-off/my-registry-provider`);
     expect(ran.stderr).toBe('');
     expect(ran.code).toBe(0);
-    expect(executableFormat(join(project, 'scripts-off', 'my-registry-provider'))).toEqual({
-      format: 'elf',
-      machine: 0x3e,
-    });
+    expect(executableFormat(join(project, 'scripts-off', 'my-registry-provider'))).toEqual(TARGET_FORMATS['linux-x64']);
   });
 });

@@ -7,18 +7,7 @@
  * bundles and none that it does not.
  */
 import { execFile } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  readSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -32,6 +21,7 @@ import { carriesIdentity, runLikeKubelet, type Scenario } from '../../core/testi
 import { RELEASED, ROOT } from '../../scripts/binaries.ts';
 import { type ReleasedArchive, readRelease, writeRelease } from '../../scripts/release.ts';
 import { startScenario } from '../../testing/scenarios.ts';
+import { executableFormat, TARGET_FORMATS } from '../support/executable.ts';
 
 const exec = promisify(execFile);
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -108,25 +98,6 @@ describe('npm run release', () => {
   });
 });
 
-const PE_AMD64 = 0x8664;
-const ELF_MACHINES: Record<string, number> = { 'linux-x64': 0x3e, 'linux-arm64': 0xb7 };
-
-function header(file: string): Buffer {
-  const head = Buffer.alloc(512);
-  const fd = openSync(file, 'r');
-  readSync(fd, head, 0, head.length, 0);
-  closeSync(fd);
-  return head;
-}
-
-/** The COFF machine of a PE file, or undefined when it is none. */
-function peMachine(file: string): number | undefined {
-  const head = header(file);
-  if (head.toString('latin1', 0, 2) !== 'MZ') return undefined;
-  const pe = head.readUInt32LE(0x3c);
-  return head.toString('latin1', pe, pe + 4) === 'PE\0\0' ? head.readUInt16LE(pe + 4) : undefined;
-}
-
 const unpacked = new Map<string, Promise<string>>();
 /** Each archive is unpacked once, into its own directory; returns its top directory. */
 function unpack(archive: string): Promise<string> {
@@ -184,12 +155,8 @@ describe('each archive', () => {
       // One entry per adapter, named after the file that runs it: the binary, or its link.
       const names = adapters.length === 1 ? [binary] : adapters.map((adapter) => adapterNamed(adapter)?.binary);
       expect(providers.map((provider) => provider.name)).toEqual(names);
-      if (target.startsWith('windows-')) {
-        expect(peMachine(join(dir, executable))).toBe(PE_AMD64);
-        return;
-      }
-      expect(statSync(join(dir, executable)).mode & 0o777).toBe(0o755);
-      expect(header(join(dir, executable)).readUInt16LE(18)).toBe(ELF_MACHINES[target]);
+      expect(executableFormat(join(dir, executable))).toEqual(TARGET_FORMATS[target]);
+      if (!target.startsWith('windows-')) expect(statSync(join(dir, executable)).mode & 0o777).toBe(0o755);
     },
     60_000,
   );
