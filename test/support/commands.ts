@@ -4,7 +4,6 @@
  * TypeScript sources under the pinned Node when the binary is missing or stale (an adapter mid-edit),
  * or when CREDKIT_TEST_RUNTIME=ts asks for it.
  */
-import { existsSync } from 'node:fs';
 import { adapterNamed } from '../../adapters/index.ts';
 import { BINARIES, binaryPath, isStale, ROOT } from '../../scripts/binaries.ts';
 
@@ -15,8 +14,6 @@ export function providerCommand(cloud: string): string[] {
   const adapter = adapterNamed(cloud);
   const compiled = compiledProvider(adapter?.binary ?? `credkit-${cloud}`);
   if (compiled) return [compiled];
-  // Until an adapter registers, its own cli/<cloud>.ts entry (the transitional BINARIES line).
-  if (!adapter && existsSync(`${ROOT}cli/${cloud}.ts`)) return [process.execPath, `${ROOT}cli/${cloud}.ts`];
   return [process.execPath, `${ROOT}test/support/provider-main.ts`, cloud];
 }
 
