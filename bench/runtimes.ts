@@ -5,12 +5,12 @@
  * on the node) are the only linux-x64 variants published.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bunArgs } from '../cli/build/bun.ts';
 import { writeProviderEntry } from '../cli/build/entry.ts';
 import { runTool } from '../cli/build/exec.ts';
-import { bunExecutable } from '../cli/build/runtimes.ts';
+import { bunExecutable, unpackNpmPackage } from '../cli/build/runtimes.ts';
 import { BINARIES, prepareEntry, ROOT } from '../scripts/binaries.ts';
 
 export const MUSL_LOADER = '/lib/ld-musl-x86_64.so.1';
@@ -30,22 +30,7 @@ async function unpack(spec: string): Promise<string> {
   const dir = join(ROOT, 'dist', 'bench', 'runtimes', spec.replace('/', '+'));
   const executable = join(dir, 'package', 'bin', 'bun');
   if (existsSync(executable)) return executable;
-  const staging = `${dir}.${process.pid}.tmp`;
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(staging, { recursive: true });
-  const { stdout } = await runTool('npm', [
-    'pack',
-    spec,
-    '--prefer-offline',
-    '--silent',
-    '--pack-destination',
-    staging,
-  ]);
-  const tarball = stdout.trim().split('\n').pop() ?? '';
-  await runTool('tar', ['-xzf', join(staging, tarball), '-C', staging]);
-  rmSync(join(staging, tarball), { force: true });
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(staging, dir);
+  await unpackNpmPackage(spec, dir);
   return executable;
 }
 

@@ -133,7 +133,7 @@ export async function bunRuntimeFor(target: Target, version: string): Promise<st
 }
 
 /** `npm pack` (from npm's cache when it can) and unpack into `dir`, atomically. */
-async function unpackNpmPackage(spec: string, dir: string): Promise<void> {
+export async function unpackNpmPackage(spec: string, dir: string): Promise<void> {
   const staging = `${dir}.${process.pid}.tmp`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
