@@ -42,8 +42,8 @@ export function installerImage(pkg: PackageJson = PACKAGE): string {
 }
 
 export interface InstallerOptions {
-  profile: Pick<NodeProfile, 'cloud' | 'binDir'>;
-  /** The adapter's binary, and the file name it gets in binDir. */
+  profile: Pick<NodeProfile, 'binDir'>;
+  /** The binary, and the file name(s) it gets in binDir (several, space-separated: credkit-node's links). */
   binary: string;
   installAs: string;
   /** The kubelet CredentialProviderConfig (YAML) copied beside the binary. */

@@ -3,12 +3,16 @@
  * checks they are current and valid against the Kubernetes API schemas).
  * `node deploy/render.ts --cloud ecr --bin-dir DIR [--install-as NAME] [--image IMAGE]` prints an
  * installer for another directory (a kubeadm or k3s node whose kubelet already points there); the
- * binary keeps the upstream's name unless --install-as says otherwise.
+ * binary keeps the upstream's name unless --install-as says otherwise. `--cloud` given more than once
+ * (`--cloud ecr --cloud quay`) installs credkit-node once with a link per adapter's name, and one
+ * kubelet config with a provider per adapter: a node serving several registries carries one runtime.
  * `node deploy/render.ts --print-image`: the installer image the release workflow pushes.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
+import { decodeCredentialProviderConfig, validateCredentialProviderConfig } from '../core/config.ts';
+import { NODE_BINARY } from '../scripts/binaries.ts';
 import { kubeletConfigFor } from '../scripts/kubelet-config.ts';
 import { installerImage, installerObjects } from './manifest.ts';
 import { installedBinary, type NodeProfile, PROFILES } from './profiles.ts';
@@ -17,23 +21,25 @@ import { installedBinary, type NodeProfile, PROFILES } from './profiles.ts';
 const YAML_OPTIONS = { aliasDuplicateObjects: false, blockQuote: 'literal' } as const;
 
 export interface InstallerTarget {
-  cloud: string;
+  /** The registered adapters to serve; more than one: credkit-node with a link per adapter. */
+  clouds: string[];
   binDir: string;
-  /** Default: the adapter's upstream binary name (its descriptor's dropInFor), else its own. */
+  /** One cloud only. Default: the adapter's upstream binary name (its descriptor's dropInFor), else its own. */
   installAs?: string;
   /** A platform profile's words, for the header. */
   profile?: NodeProfile;
 }
 
 export async function renderInstaller(target: InstallerTarget, image?: string): Promise<string> {
-  const installed = installedBinary(target.cloud);
-  const installAs = target.installAs ?? installed.installAs;
-  const kubeletConfig = await kubeletConfigFor(target.cloud, ['--name', installAs]);
+  const { binary, names } = installation(target);
+  const configs = await Promise.all(
+    target.clouds.map((cloud, index) => kubeletConfigFor(cloud, ['--name', names[index] as string])),
+  );
   const objects = installerObjects({
     profile: target,
-    binary: installed.binary,
-    installAs,
-    kubeletConfig,
+    binary,
+    installAs: names.join(' '),
+    kubeletConfig: oneConfig(configs),
     ...(image ? { image } : {}),
   });
   const { profile } = target;
@@ -42,16 +48,40 @@ export async function renderInstaller(target: InstallerTarget, image?: string): 
     ...(profile
       ? [
           `# ${profile.platform}: the kubelet already runs providers from ${profile.binDir}`,
-          `# (config ${profile.kubeletConfig}); this installs ${installed.binary} there as ${installAs}.`,
+          `# (config ${profile.kubeletConfig}); this installs ${binary} there as ${names.join(', ')}.`,
         ]
-      : [`# Installs ${installed.binary} into ${target.binDir} as ${installAs}.`]),
+      : [`# Installs ${binary} into ${target.binDir} as ${names.join(', ')}.`]),
   ];
   return `${header.join('\n')}\n${objects.map((object) => stringify(object, YAML_OPTIONS)).join('---\n')}`;
 }
 
+/** The binary to copy and the names the kubelet will run it under, one per cloud. */
+function installation(target: InstallerTarget): { binary: string; names: string[] } {
+  if (target.clouds.length === 0) throw new Error('give at least one --cloud');
+  if (new Set(target.clouds).size !== target.clouds.length) throw new Error('each --cloud once');
+  if (target.clouds.length === 1) {
+    const installed = installedBinary(target.clouds[0] as string);
+    return { binary: installed.binary, names: [target.installAs ?? installed.installAs] };
+  }
+  if (target.installAs) throw new Error('--install-as takes one --cloud: with several, each keeps its own name');
+  return { binary: NODE_BINARY.name, names: target.clouds.map((cloud) => installedBinary(cloud).installAs) };
+}
+
+/** The per-cloud configs as one CredentialProviderConfig, checked by the kubelet's rules again. */
+function oneConfig(configs: string[]): string {
+  if (configs.length === 1) return configs[0] as string;
+  const [first, ...rest] = configs.map((text) => parse(text) as { providers: unknown[] });
+  const merged = { ...first, providers: [first, ...rest].flatMap((config) => config?.providers ?? []) };
+  const text = stringify(merged);
+  const { providers } = decodeCredentialProviderConfig(text, 'the merged kubelet config');
+  const errors = validateCredentialProviderConfig(providers);
+  if (errors.length > 0) throw new Error(`the merged kubelet config would stop the kubelet: ${errors.join('; ')}`);
+  return text;
+}
+
 /** A platform profile's installer: its adapter's binary in its directory. */
 export function renderProfile(profile: NodeProfile, image?: string): Promise<string> {
-  return renderInstaller({ cloud: profile.cloud, binDir: profile.binDir, profile }, image);
+  return renderInstaller({ clouds: [profile.cloud], binDir: profile.binDir, profile }, image);
 }
 
 export function profilePath(profile: NodeProfile): string {
@@ -61,7 +91,7 @@ export function profilePath(profile: NodeProfile): string {
 async function cli(): Promise<number> {
   const { values } = parseArgs({
     options: {
-      cloud: { type: 'string' },
+      cloud: { type: 'string', multiple: true },
       'bin-dir': { type: 'string' },
       'install-as': { type: 'string' },
       image: { type: 'string' },
@@ -72,7 +102,7 @@ async function cli(): Promise<number> {
   if (values.cloud || values['bin-dir']) {
     if (!values.cloud || !values['bin-dir']) throw new Error('give both --cloud and --bin-dir');
     const target = {
-      cloud: values.cloud,
+      clouds: values.cloud,
       binDir: values['bin-dir'],
       ...(values['install-as'] ? { installAs: values['install-as'] } : {}),
     };

@@ -8,10 +8,12 @@ import { execFile } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -155,6 +157,8 @@ function installerWorld() {
   mkdirSync(host);
   writeFileSync(join(image, 'credkit-ecr'), '#!/bin/sh\necho credkit-ecr\n');
   writeFileSync(join(image, 'credkit-acr'), '#!/bin/sh\necho credkit-acr\n');
+  // As credkit-node does: answers to the name it is run under.
+  writeFileSync(join(image, 'credkit-node'), '#!/bin/sh\necho "credkit-node as $(basename "$0")"\n');
   const config = join(root, 'config.yaml');
   writeFileSync(config, 'apiVersion: kubelet.config.k8s.io/v1\n');
   const run = async (env: Record<string, string>): Promise<Run> => {
@@ -200,6 +204,47 @@ describe('deploy/install.sh, the init container', () => {
     expect(readFileSync(kept, 'utf8')).toBe('upstream binary');
   });
 
+  it('several names: one copy in credkit/, a relative link per name, each runs as its name', async () => {
+    const world = installerWorld();
+    const upstream = join(world.host, 'ecr-credential-provider');
+    writeFileSync(upstream, 'upstream binary');
+    chmodSync(upstream, 0o755);
+    const env = { CREDKIT_BINARY: 'credkit-node', CREDKIT_INSTALL_AS: 'ecr-credential-provider  credkit-quay' };
+    const result = await world.run(env);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(readdirSync(world.host).sort()).toEqual(['credkit', 'credkit-quay', 'ecr-credential-provider']);
+    expect(readdirSync(join(world.host, 'credkit')).sort()).toEqual([
+      'credential-provider-config.yaml',
+      'credkit-node',
+      'ecr-credential-provider.upstream',
+    ]);
+    for (const name of ['ecr-credential-provider', 'credkit-quay']) {
+      expect(readlinkSync(join(world.host, name))).toBe('credkit/credkit-node');
+      expect((await exec(join(world.host, name))).stdout).toBe(`credkit-node as ${name}\n`);
+    }
+    expect(readFileSync(join(world.host, 'credkit', 'ecr-credential-provider.upstream'), 'utf8')).toBe(
+      'upstream binary',
+    );
+    const again = await world.run(env);
+    expect(again.code).toBe(0);
+    expect(
+      again.stdout
+        .trim()
+        .split('\n')
+        .every((line) => line.startsWith('unchanged ')),
+    ).toBe(true);
+  });
+
+  it('back from links to one per-cloud binary: the link is replaced by the file', async () => {
+    const world = installerWorld();
+    await world.run({ CREDKIT_BINARY: 'credkit-node', CREDKIT_INSTALL_AS: 'ecr-credential-provider credkit-acr' });
+    const result = await world.run({ CREDKIT_BINARY: 'credkit-ecr', CREDKIT_INSTALL_AS: 'ecr-credential-provider' });
+    expect(result.code).toBe(0);
+    const installed = join(world.host, 'ecr-credential-provider');
+    expect(lstatSync(installed).isSymbolicLink()).toBe(false);
+    expect(readFileSync(installed, 'utf8')).toBe(readFileSync(join(world.image, 'credkit-ecr'), 'utf8'));
+  });
+
   it('without a config mounted, installs the binary alone', async () => {
     const world = installerWorld();
     const result = await world.run({ CREDKIT_BINARY: 'credkit-acr', CREDKIT_CONFIG: join(world.root, 'none.yaml') });
@@ -213,11 +258,25 @@ describe('deploy/install.sh, the init container', () => {
     env: (world: ReturnType<typeof installerWorld>) => Record<string, string>;
     says: string;
   }> = [
-    { name: 'no binary named', env: () => ({}), says: 'set CREDKIT_BINARY to one of: credkit-acr credkit-ecr' },
+    {
+      name: 'no binary named',
+      env: () => ({}),
+      says: 'set CREDKIT_BINARY to one of: credkit-acr credkit-ecr credkit-node',
+    },
     {
       name: 'a binary the image lacks',
       env: () => ({ CREDKIT_BINARY: 'credkit-quay' }),
-      says: 'this image has no credkit-quay (it has: credkit-acr credkit-ecr',
+      says: 'this image has no credkit-quay (it has: credkit-acr credkit-ecr credkit-node',
+    },
+    {
+      name: 'names that are only spaces',
+      env: () => ({ CREDKIT_BINARY: 'credkit-node', CREDKIT_INSTALL_AS: '   ' }),
+      says: 'CREDKIT_INSTALL_AS is empty',
+    },
+    {
+      name: 'a glob among several names (never expanded)',
+      env: () => ({ CREDKIT_BINARY: 'credkit-node', CREDKIT_INSTALL_AS: 'credkit-ecr .*' }),
+      says: 'CREDKIT_INSTALL_AS must be a file name, got ".*"',
     },
     {
       name: 'a name with a slash',

@@ -4,13 +4,15 @@
  * may do it (symlink, hard link), then run as the kubelet runs it against that adapter's fakes.
  */
 import { execFileSync } from 'node:child_process';
-import { linkSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { linkSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { invokedName } from '../../core/multicall.ts';
 import { carriesIdentity, runLikeKubelet, type Scenario } from '../../core/testing/index.ts';
-import { binaryPath, NODE_BINARY, nodeBinaryNames } from '../../scripts/binaries.ts';
+import { renderInstaller } from '../../deploy/render.ts';
+import { binaryPath, NODE_BINARY, nodeBinaryNames, ROOT } from '../../scripts/binaries.ts';
 import { startScenario } from '../../testing/index.ts';
 
 describe('invokedName', () => {
@@ -32,7 +34,10 @@ beforeAll(async () => {
   for (const adapter of new Set(names.map((row) => row.adapter)))
     scenarios.set(adapter, await startScenario(adapter, 1));
 }, 60_000);
-afterAll(() => Promise.all([...scenarios.values()].map((scenario) => scenario.world.close())));
+afterAll(async () => {
+  await Promise.all([...scenarios.values()].map((scenario) => scenario.world.close()));
+  rmSync(plugins, { recursive: true, force: true });
+});
 
 const rows = names.flatMap(({ name, adapter }) => [
   { name, adapter, link: 'symlink' as const },
@@ -63,6 +68,42 @@ describe('credkit-node', () => {
     for (const { name, adapter } of names) {
       symlinkSync(binary, join(dir, name));
       const out = execFileSync(join(dir, name), ['--version'], { encoding: 'utf8' });
+      expect(out).toMatch(new RegExp(`^credkit-${adapter} \\S+\\n$`));
+    }
+  });
+
+  it('installed by deploy/install.sh as a two-cloud installer renders it: each link is its provider', async () => {
+    const yaml = await renderInstaller({
+      clouds: ['ecr', 'quay'],
+      binDir: '/etc/kubernetes/image-credential-provider',
+    });
+    const daemonSet = parseAllDocuments(yaml)
+      .map((document) => document.toJS())
+      .find((object) => object.kind === 'DaemonSet');
+    const env = Object.fromEntries(
+      daemonSet.spec.template.spec.initContainers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]),
+    );
+    expect(env).toMatchObject({
+      CREDKIT_BINARY: 'credkit-node',
+      CREDKIT_INSTALL_AS: 'ecr-credential-provider credkit-quay',
+    });
+    const host = mkdtempSync(join(plugins, 'host-'));
+    const image = mkdtempSync(join(plugins, 'image-'));
+    symlinkSync(binary, join(image, 'credkit-node'));
+    execFileSync('sh', [join(ROOT, 'deploy', 'install.sh')], {
+      env: {
+        PATH: '/usr/bin:/bin',
+        ...env,
+        CREDKIT_SOURCE_DIR: image,
+        CREDKIT_HOST_DIR: host,
+        CREDKIT_CONFIG: '/nonexistent',
+      },
+    });
+    for (const [name, adapter] of [
+      ['ecr-credential-provider', 'ecr'],
+      ['credkit-quay', 'quay'],
+    ]) {
+      const out = execFileSync(join(host, name as string), ['--version'], { encoding: 'utf8' });
       expect(out).toMatch(new RegExp(`^credkit-${adapter} \\S+\\n$`));
     }
   });
