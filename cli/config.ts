@@ -14,7 +14,6 @@ import {
   CredkitError,
   type FlagSpecs,
   matchImagesOf,
-  type Provider,
   parseProviderArgs,
   type TokenAttributes,
   tokenAttributesOf,
