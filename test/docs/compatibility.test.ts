@@ -1,89 +1,54 @@
 /**
- * docs/compatibility.md stays true: every row of its tables that is a flag is run through the
- * compiled binary, each of its example invocations, with a valid request the node's identity
- * answers (strict fakes behind the CONNECT proxy), and must exit as the row says; and every flag a
- * binary accepts must have a row.
+ * docs/compatibility.md stays true: every case in the `example` cell of every row (flags, env
+ * vars, annotations, config keys) is run through the compiled binary as the kubelet runs it,
+ * against the strict fakes behind the CONNECT proxy, and must exit as the row says and show what
+ * its `->` part says; every flag a binary accepts and every annotation it reads must have a row.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { provider as acrProvider } from '../../adapters/acr/index.ts';
 import { provider as ecrProvider } from '../../adapters/ecr/index.ts';
 import { provider as garProvider } from '../../adapters/gar/index.ts';
-import { flagSpecsOf, type Provider } from '../../core/index.ts';
-import { type KubeletResult, runLikeKubelet } from '../../core/testing/index.ts';
-import { type AcrWorld, REGISTRY, startAcrWorld } from '../adapters/acr/world.ts';
-import { type EcrWorld, startEcrWorld } from '../adapters/ecr/world.ts';
-import { IMAGE as GAR_IMAGE, type GarWorld, startGarWorld, WIF_STS_AUDIENCE } from '../adapters/gar/world.ts';
-import { providerCommand, ROOT } from '../support/commands.ts';
+import { annotationKeysOf, type FlagSpecs, type FlagValues, flagSpecsOf, type Provider } from '../../core/index.ts';
+import type { FakeRequest, KubeletResult } from '../../core/testing/index.ts';
+import { ROOT } from '../support/commands.ts';
+import { type Bench, startBenches } from './compatibility-benches.ts';
+import {
+  type Case,
+  compatibilityRows,
+  type Expectation,
+  KINDS,
+  parseCase,
+  type Row,
+  STATUSES,
+} from './compatibility-table.ts';
 
-const HEADER = '| binary | kind | name | example | exit | status | notes |';
-const STATUSES = ['same', 'superset', 'different', 'credkit'];
 const BINARIES = { ecr: ecrProvider, acr: acrProvider, gar: garProvider } as Record<string, Provider>;
 
-interface Row {
-  binary: string;
-  kind: string;
-  name: string;
-  examples: string[];
-  exit: string;
-  status: string;
-  notes: string;
-}
-
-/** Every row of every table with the compatibility header, cells trimmed. */
-function compatibilityRows(markdown: string): Row[] {
-  const rows: Row[] = [];
-  let inTable = false;
-  for (const line of markdown.split('\n')) {
-    if (line.trim() === HEADER) {
-      inTable = true;
-      continue;
-    }
-    if (!inTable || /^\|[-| ]+\|$/.test(line.trim())) continue;
-    if (!line.startsWith('|')) {
-      inTable = false;
-      continue;
-    }
-    const [binary = '', kind = '', name = '', example = '', exit = '', status = '', notes = ''] = line
-      .slice(1, -1)
-      .split(' | ')
-      .map((cell) => cell.trim());
-    rows.push({
-      binary,
-      kind,
-      name,
-      examples: [...example.matchAll(/`([^`]+)`/g)].map((m) => m[1] as string),
-      exit,
-      status,
-      notes,
-    });
-  }
-  return rows;
-}
-
 const rows = compatibilityRows(readFileSync(join(ROOT, 'docs/compatibility.md'), 'utf8'));
-const flagRows = rows.filter((row) => row.kind === 'flag');
+const rowsOf = (binary: string, kind: string) => rows.filter((row) => row.binary === binary && row.kind === kind);
 
 /** `-a, --authFlow` -> ['a', 'authFlow'] */
 const namesOf = (row: Row) => row.name.split(',').map((name) => name.trim().replace(/^-+/, ''));
 
 describe('docs/compatibility.md: the tables', () => {
   it('has rows for every binary, each well formed', () => {
-    expect(new Set(flagRows.map((row) => row.binary))).toEqual(new Set(Object.keys(BINARIES)));
+    expect(new Set(rows.map((row) => row.binary))).toEqual(new Set(Object.keys(BINARIES)));
     for (const row of rows) {
-      expect(Object.keys(BINARIES), row.name).toContain(row.binary);
-      expect(STATUSES, row.name).toContain(row.status);
-      expect(row.notes, row.name).not.toBe('');
-      if (row.kind === 'flag') {
-        expect(row.examples.length, row.name).toBeGreaterThan(0);
-        expect(['0', '2'], row.name).toContain(row.exit);
-      }
+      const label = `${row.binary} ${row.kind} ${row.name}`;
+      expect(Object.keys(BINARIES), label).toContain(row.binary);
+      expect(KINDS, label).toContain(row.kind);
+      expect(STATUSES, label).toContain(row.status);
+      expect(row.notes, label).not.toBe('');
+      expect(row.examples.length, label).toBeGreaterThan(0);
+      expect(row.exit, label).toMatch(/^\d+$/);
+      for (const example of row.examples) expect(() => parseCase(example, 'aud'), label).not.toThrow();
     }
   });
 
   it.each(Object.entries(BINARIES))('%s: every flag the binary accepts has a row', (binary, provider) => {
-    const documented = new Set(flagRows.filter((row) => row.binary === binary).flatMap(namesOf));
+    const documented = new Set(rowsOf(binary, 'flag').flatMap(namesOf));
     const accepted = Object.entries(flagSpecsOf(provider)).flatMap(([name, spec]) =>
       spec.short ? [name, spec.short] : [name],
     );
@@ -92,64 +57,94 @@ describe('docs/compatibility.md: the tables', () => {
 
   it.each(Object.entries(BINARIES))('%s: a row of a flag the binary does not take says exit 2', (binary, provider) => {
     const accepted = new Set(Object.keys(flagSpecsOf(provider)));
-    const unknown = flagRows.filter((row) => row.binary === binary && !namesOf(row).some((name) => accepted.has(name)));
+    const unknown = rowsOf(binary, 'flag').filter((row) => !namesOf(row).some((name) => accepted.has(name)));
     for (const row of unknown) expect(row.exit, row.name).toBe('2');
   });
+
+  it.each(Object.entries(BINARIES))('%s: every annotation the binary reads has a row', (binary, provider) => {
+    const documented = new Set(rowsOf(binary, 'annotation').map((row) => row.name));
+    const booleans = Object.entries(flagSpecsOf(provider)).filter(([, spec]) => spec.type === 'boolean');
+    const allOn = Object.fromEntries(booleans.map(([name]) => [name, true])) as unknown as FlagValues<FlagSpecs>;
+    const read = [{}, allOn].flatMap((flags) => {
+      const keys = annotationKeysOf(provider, { flags, env: {} });
+      return [...(keys.required ?? []), ...(keys.optional ?? [])];
+    });
+    expect([...new Set(read)].filter((key) => !documented.has(key))).toEqual([]);
+  });
 });
 
-let ecr: EcrWorld;
-let acr: AcrWorld;
-let gar: GarWorld;
-let externalAccount: string;
+let benches: Record<string, Bench> = {};
 beforeAll(async () => {
-  [ecr, acr, gar] = await Promise.all([startEcrWorld(), startAcrWorld(), startGarWorld()]);
-  externalAccount = join(ecr.env.HOME ?? '', 'external_account.json');
-  writeFileSync(externalAccount, JSON.stringify({ type: 'external_account', audience: WIF_STS_AUDIENCE }));
+  benches = Object.fromEntries((await startBenches()).map((bench) => [bench.binary, bench]));
 });
 afterAll(async () => {
-  await Promise.all([ecr?.close(), acr?.close(), gar?.close()]);
+  await Promise.all(Object.values(benches).map((bench) => bench.close()));
 });
-
-/** One exec as the kubelet would: the upstream base arguments, then the example's words. */
-function run(binary: string, words: string[]): Promise<{ result: KubeletResult; image: string }> {
-  const args = words.map((word) => word.replace('<external_account.json>', externalAccount));
-  if (binary === 'ecr') {
-    const image = `${ecr.aws.registryHost()}/team-a/app`;
-    return ecr.run({ image, args }).then((result) => ({ result, image }));
-  }
-  if (binary === 'acr') {
-    const image = `${REGISTRY}/team/app`;
-    return acr.exec({ image, args }).then((result) => ({ result, image }));
-  }
-  const result = runLikeKubelet({
-    command: [...providerCommand('gar'), 'get-credentials', ...args],
-    inheritedEnv: { PATH: process.env.PATH, ...gar.world.env },
-    image: GAR_IMAGE,
-  });
-  return result.then((r) => ({ result: r, image: GAR_IMAGE }));
-}
 
 /** Invocations that print help or the version instead of answering (`-v` is --version for ECR only). */
 const prints = (binary: string, words: string[]) =>
   words.some((word) => ['-h', '--help', '--version', ...(binary === 'ecr' ? ['-v'] : [])].includes(word));
 
-describe.each(['ecr', 'acr', 'gar'])('credkit-%s runs every documented flag', (binary) => {
-  const cases = flagRows
+/** A request matches `host`, `endpoint` or `endpoint@host`. */
+function matches(request: FakeRequest, target: string): boolean {
+  const host = request.host.toLowerCase().replace(/\.$/, '');
+  return [host, request.endpoint, `${request.endpoint}@${host}`].includes(target);
+}
+
+function check(expectation: Expectation, result: KubeletResult, requests: FakeRequest[]): void {
+  const auth = result.response?.auth ?? {};
+  switch (expectation.kind) {
+    case 'called': {
+      const seen = requests.filter((request) => matches(request, expectation.target)).length;
+      const hosts = requests.map((request) => `${request.endpoint}@${request.host}`).join(' ');
+      if (expectation.negated) expect(seen, `${expectation.target} in: ${hosts}`).toBe(0);
+      else if (expectation.count !== undefined)
+        expect(seen, `${expectation.target} in: ${hosts}`).toBe(expectation.count);
+      else expect(seen, `${expectation.target} in: ${hosts}`).toBeGreaterThan(0);
+      return;
+    }
+    case 'auth':
+      if (expectation.key === 'none') expect(Object.keys(auth)).toEqual([]);
+      else expect(Object.keys(auth)).toContain(expectation.key);
+      return;
+    case 'user': {
+      const key = result.verdict.matchingKeys[0] ?? '';
+      expect(auth[key]?.username, key).toBe(expectation.username);
+      return;
+    }
+    case 'cacheKeyType':
+    case 'cacheDuration':
+      expect(result.response?.[expectation.kind]).toBe(expectation.value);
+      return;
+    case 'stderr':
+      if (expectation.negated) expect(result.stderr).not.toContain(expectation.text);
+      else expect(result.stderr).toContain(expectation.text);
+  }
+}
+
+function checkOutcome(binary: string, c: Case, exit: string, result: KubeletResult): void {
+  expect(result.exitCode, result.stderr).toBe(Number(exit));
+  if (exit !== '0') {
+    expect(result.stdout).toBe('');
+    if (exit === '2') expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  } else if (prints(binary, c.args)) {
+    expect(result.stdout).toMatch(/credkit-/);
+  } else if (!c.expect.some((e) => e.kind === 'auth' && e.key === 'none')) {
+    expect(result.verdict, result.stderr).toMatchObject({ valid: true });
+    expect(Object.keys(result.response?.auth ?? {}).length).toBeGreaterThan(0);
+  }
+}
+
+describe.each(Object.keys(BINARIES))('credkit-%s does what each row says', (binary) => {
+  const cases = rows
     .filter((row) => row.binary === binary)
     .flatMap((row) => row.examples.map((example) => ({ ...row, example })));
 
-  it.each(cases)('$example -> exit $exit ($status)', async ({ example, exit }) => {
-    const words = example.split(/\s+/);
-    const { result, image } = await run(binary, words);
-    expect(result.exitCode, result.stderr).toBe(Number(exit));
-    if (exit !== '0') {
-      expect(result.stdout).toBe('');
-      expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    } else if (prints(binary, words)) {
-      expect(result.stdout).toMatch(/credkit-/);
-    } else {
-      expect(result.verdict, result.stderr).toMatchObject({ valid: true });
-      expect(Object.keys(result.response?.auth ?? {}).length, image).toBeGreaterThan(0);
-    }
+  it.each(cases)('$kind $name: $example -> exit $exit ($status)', async ({ example, exit }) => {
+    const bench = benches[binary] as Bench;
+    const c = parseCase(example, bench.audience);
+    const { result, requests } = await bench.run(c);
+    checkOutcome(binary, c, exit, result);
+    for (const expectation of c.expect) check(expectation, result, requests);
   });
 });
