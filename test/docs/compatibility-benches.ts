@@ -3,9 +3,10 @@
  * CONNECT proxy), and one exec of the compiled binary per case, as the kubelet runs it, with an
  * environment that holds nothing from this machine. What the fakes saw is kept for the `->` checks.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { ecrHandler, ecrLabel, type FakeAws } from '../../adapters/ecr/fake/index.ts';
 import {
   type FakeRequest,
   type FakeWorld,
@@ -52,6 +53,11 @@ export async function startBenches(): Promise<Bench[]> {
     startAcrWorld(),
     startGarWorld(),
   ]);
+  await serveEcrVariants(ecr.world, ecr.aws);
+  // IMDS's IPv6 address (AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6), routed to the same fake.
+  for (const host of ['fd00:ec2::254', '[fd00:ec2::254]']) ecr.world.route(host, 80, ecr.aws.imds.port);
+  // Another name for Azure's IMDS (AZURE_POD_IDENTITY_AUTHORITY_HOST).
+  acr.world.route('imds.credkit.test', 80, acr.azure.imds.port);
   const externalAccount = join(dir, 'external_account.json');
   writeFileSync(externalAccount, JSON.stringify({ type: 'external_account', audience: WIF_STS_AUDIENCE }));
   const common = (world: FakeWorld) => ({
@@ -67,7 +73,7 @@ export async function startBenches(): Promise<Bench[]> {
       pod: { namespace: 'team-a', serviceAccount: 'puller' },
       image: `${ecr.aws.registryHost()}/team-a/app`,
       base: () => [],
-      placeholders: { ...common(ecr.world), '<account>': ecr.aws.account },
+      placeholders: { ...common(ecr.world), ...(await awsFiles(ecr.world, ecr.aws, dir)) },
       close: () => ecr.close(),
     },
     {
@@ -97,6 +103,74 @@ export async function startBenches(): Promise<Bench[]> {
     if (closed === setups.length) rmSync(dir, { recursive: true, force: true });
   };
   return setups.map((setup) => bench(setup, dir, closeDir));
+}
+
+/**
+ * What the AWS SDK's credential chain reads on a node, as placeholders: a static and a session key
+ * pair the fake accepts, shared credentials and config files, a HOME with ~/.aws/credentials, a
+ * web identity token file for team-a/puller, and a container credentials endpoint (169.254.170.23,
+ * EKS Pod Identity's address) with its authorization token file.
+ */
+async function awsFiles(world: FakeWorld, aws: FakeAws, dir: string): Promise<Record<string, string>> {
+  const fixed = aws.staticKey('user/env');
+  const session = aws.iam.mintKey('user/session', { temporary: true, lifetimeMs: 3_600_000 });
+  const pair = (key: typeof fixed) =>
+    `aws_access_key_id = ${key.accessKeyId}\naws_secret_access_key = ${key.secretAccessKey}\n`;
+  const write = (name: string, text: string) => {
+    const path = join(dir, name);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+    return path;
+  };
+  const container = aws.iam.mintKey('container/pod-identity', { temporary: true, lifetimeMs: 3_600_000 });
+  const authorization = 'pod-identity-authorization-token';
+  const containerServer = await world.serve(
+    ['169.254.170.23:80'],
+    (req) =>
+      req.headers.authorization === authorization
+        ? {
+            body: {
+              AccessKeyId: container.accessKeyId,
+              SecretAccessKey: container.secretAccessKey,
+              Token: container.sessionToken,
+              Expiration: new Date(Date.now() + 3_600_000).toISOString(),
+            },
+          }
+        : { status: 401, body: { message: 'no authorization token' } },
+    { tls: false, name: 'container-credentials', label: () => 'container-credentials' },
+  );
+  return {
+    '<account>': aws.account,
+    '<access-key-id>': fixed.accessKeyId,
+    '<secret-access-key>': fixed.secretAccessKey,
+    '<session-access-key-id>': session.accessKeyId,
+    '<session-secret-access-key>': session.secretAccessKey,
+    '<session-token>': session.sessionToken ?? '',
+    '<aws-credentials>': write('aws/credentials', `[team]\n${pair(fixed)}`),
+    '<aws-config>': write('aws/config', `[profile cfg]\n${pair(fixed)}`),
+    '<aws-home>': dirname(dirname(write('aws-home/.aws/credentials', `[default]\n${pair(fixed)}`))),
+    '<web-identity-token>': write(
+      'aws/web-identity-token',
+      await world.issuer.mint({ namespace: 'team-a', serviceAccount: 'puller', audience: 'sts.amazonaws.com' }),
+    ),
+    '<container-authorization-token>': write('aws/pod-identity-token', authorization),
+    // The JS SDK connects to it directly, not through HTTP_PROXY: a loopback URL it accepts.
+    '<container-credentials-url>': `${containerServer.url}/v1/credentials`,
+  };
+}
+
+/** ECR's FIPS and dual-stack API hosts for us-west-2 (AWS_USE_FIPS_ENDPOINT, AWS_USE_DUALSTACK_ENDPOINT). */
+async function serveEcrVariants(world: FakeWorld, aws: FakeAws): Promise<void> {
+  const handler = ecrHandler({
+    iam: aws.iam,
+    kind: 'private',
+    regionOf: () => 'us-west-2',
+    registryFor: (region) => `https://${aws.registryHost(region)}`,
+  });
+  await world.serve(['api.ecr-fips.us-west-2.amazonaws.com', 'ecr.us-west-2.api.aws'], handler, {
+    label: ecrLabel,
+    name: 'ecr-variants',
+  });
 }
 
 /** The base azure.json with the case's `config:` keys over it (the base file itself when none). */

@@ -62,9 +62,10 @@ export interface Fault {
 
 export type Expectation =
   | { kind: 'called'; target: string; count?: number; negated: boolean }
+  | { kind: 'sent'; text: string; negated: boolean }
   | { kind: 'auth'; key: string }
   | { kind: 'user'; username: string }
-  | { kind: 'cacheKeyType' | 'cacheDuration'; value: string }
+  | { kind: 'cacheKeyType' | 'cacheDuration'; value: string; negated: boolean }
   | { kind: 'stderr'; text: string; negated: boolean };
 
 export interface Case {
@@ -100,7 +101,7 @@ const configValue = (text: string): unknown => {
 
 /** Parses one backticked case (see docs/compatibility.md, "How to read"). */
 export function parseCase(text: string, defaultAudience: string): Case {
-  const [setup = '', expectations = ''] = text.split(/\s+->\s+|\s*->$/);
+  const [setup = '', expectations = ''] = text.split(/(?:^|\s+)->(?:\s+|$)/);
   const result: Case = { args: [], env: {}, annotations: {}, config: {}, kubelet: {}, faults: [], expect: [] };
   for (const word of setup.split(/\s+/).filter(Boolean)) applySetup(result, word);
   if (Object.keys(result.annotations).length > 0) result.tokenAudience ??= defaultAudience;
@@ -167,6 +168,7 @@ function parseExpectation(word: string): Expectation {
       return { kind, target, negated, ...(count !== undefined ? { count: Number(count) } : {}) };
     }
     case 'stderr':
+    case 'sent':
       return { kind, text: value, negated };
     case 'auth':
       return { kind, key: value };
@@ -174,7 +176,7 @@ function parseExpectation(word: string): Expectation {
       return { kind, username: value };
     case 'cacheKeyType':
     case 'cacheDuration':
-      return { kind, value };
+      return { kind, value, negated };
     default:
       throw new Error(`compatibility example: unknown expectation ${word}`);
   }

@@ -114,8 +114,17 @@ function check(expectation: Expectation, result: KubeletResult, requests: FakeRe
     }
     case 'cacheKeyType':
     case 'cacheDuration':
-      expect(result.response?.[expectation.kind]).toBe(expectation.value);
+      if (expectation.negated) expect(result.response?.[expectation.kind]).not.toBe(expectation.value);
+      else expect(result.response?.[expectation.kind]).toBe(expectation.value);
       return;
+    case 'sent': {
+      // What the fakes received: request lines and bodies (never printed: they may hold secrets).
+      const sent = requests.some((request) =>
+        `${request.url.pathname}${request.url.search}\n${request.body}`.includes(expectation.text),
+      );
+      expect(sent, `a request carrying ${expectation.text}`).toBe(!expectation.negated);
+      return;
+    }
     case 'stderr':
       if (expectation.negated) expect(result.stderr).not.toContain(expectation.text);
       else expect(result.stderr).toContain(expectation.text);
