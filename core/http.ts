@@ -170,6 +170,34 @@ export const EnvProxyAgent = function EnvProxyAgent(env: Env, extraCAs?: readonl
   extraCAs?: readonly ExtraCA[],
 ) => EnvProxyAgent;
 
+/** Dials the pinned address with the URL's host as the TLS server name (see `HttpOptions.pinned`). */
+function definePinnedAgent(): new (route: PinnedRoute) => EnvProxyAgent {
+  const { Agent } = agentBase();
+  const tls = builtin<typeof import('node:tls')>('node:tls');
+  return class PinnedAgent extends Agent {
+    readonly #route: PinnedRoute;
+
+    constructor(route: PinnedRoute) {
+      super({ keepAlive: true });
+      this.#route = route;
+    }
+
+    override connect(_req: ClientRequest, options: AgentConnectOpts): Duplex {
+      if (!options.secureEndpoint) throw new Error('a pinned route takes https only');
+      const { address, port, ca } = this.#route;
+      return tls.connect({ ...options, host: address, port, servername: options.host, ca, minVersion: 'TLSv1.2' });
+    }
+  };
+}
+
+let pinnedAgentClass: (new (route: PinnedRoute) => EnvProxyAgent) | undefined;
+const PinnedAgent = function PinnedAgent(route: PinnedRoute): EnvProxyAgent {
+  pinnedAgentClass ??= definePinnedAgent();
+  return new pinnedAgentClass(route);
+} as unknown as new (
+  route: PinnedRoute,
+) => EnvProxyAgent;
+
 export interface HttpRequestInit {
   method?: string;
   headers?: Record<string, string>;
@@ -214,13 +242,29 @@ export interface HttpOptions {
    * stack even in a compiled bun binary: bun's fetch trusts only what it read at start-up.
    */
   extraCAs?: readonly ExtraCA[];
+  /**
+   * Every request goes straight to this address instead, never through a proxy, and trusts only
+   * these CAs; the URL's host is still the TLS server name and the Host header. For a call inside
+   * the cluster (AKS identity bindings: the API server's IP, the cluster CA).
+   */
+  pinned?: PinnedRoute;
+}
+
+/** A fixed route for every request of one Http: see `HttpOptions.pinned`. */
+export interface PinnedRoute {
+  /** An IP address or a name, dialled in place of the URL's host. */
+  address: string;
+  port: number;
+  /** PEM certificates: the only roots trusted. */
+  ca: string[];
 }
 
 export function createHttp(options: HttpOptions): Http {
   let agent: EnvProxyAgent | undefined;
   const extraCAs = options.extraCAs ?? [];
+  const pinned = options.pinned;
   const lazyAgent = () => {
-    agent ??= new EnvProxyAgent(options.env, extraCAs);
+    agent ??= pinned ? new PinnedAgent(pinned) : new EnvProxyAgent(options.env, extraCAs);
     return agent;
   };
   const inFlight: CallSite[] = [];
@@ -231,7 +275,7 @@ export function createHttp(options: HttpOptions): Http {
     },
     request: async (url, init = {}) => {
       const target = new URL(url);
-      const proxy = proxyFor(target, options.env);
+      const proxy = pinned ? undefined : proxyFor(target, options.env);
       const site: CallSite = {
         url: target,
         ...(init.what ? { what: init.what } : {}),
@@ -245,7 +289,7 @@ export function createHttp(options: HttpOptions): Http {
         return await send(
           site,
           init,
-          { env: options.env, agent: lazyAgent, fetchApplies: extraCAs.length === 0 },
+          { env: options.env, agent: lazyAgent, fetchApplies: extraCAs.length === 0 && !pinned },
           options.signal,
         );
       } finally {

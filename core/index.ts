@@ -47,6 +47,7 @@ export {
   type HttpOptions,
   type HttpRequestInit,
   type HttpResponse,
+  type PinnedRoute,
   proxyFor,
   trustedCAs,
 } from './http.ts';
