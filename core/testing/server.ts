@@ -6,6 +6,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { TestCA } from './ca.ts';
 
 export interface FakeRequest {
@@ -15,6 +16,8 @@ export interface FakeRequest {
   body: string;
   /** The Host header's host name (without port). */
   host: string;
+  /** The TLS server name (SNI) the client sent; undefined over plain HTTP or when it sent none. */
+  servername?: string;
   /**
    * The endpoint this request is, as the handler names it (`GetAuthorizationToken`, `token`...).
    * Set it before returning so counts and faults apply; `fakeServer.label` can set it up front.
@@ -152,12 +155,14 @@ async function readRequest(incoming: IncomingMessage): Promise<FakeRequest> {
   const chunks: Buffer[] = [];
   for await (const chunk of incoming) chunks.push(chunk as Buffer);
   const hostHeader = incoming.headers.host ?? 'localhost';
+  const servername = (incoming.socket as TLSSocket).servername;
   return {
     method: incoming.method ?? 'GET',
     url: new URL(incoming.url ?? '/', `https://${hostHeader}`),
     headers: incoming.headers,
     body: Buffer.concat(chunks).toString('utf8'),
     host: hostHeader.replace(/:\d+$/, ''),
+    ...(typeof servername === 'string' && servername ? { servername } : {}),
   };
 }
 
