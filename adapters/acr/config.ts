@@ -1,8 +1,9 @@
 /**
  * The command line and environment of credkit-acr, as upstream acr-credential-provider takes them:
  * exactly one argument, the node's azure.json (read by azure-json.ts, only when an image needs
- * it), `--registry-mirror`, plus credkit's `--service-principal-auth`; and the Entra ID authority
- * from the environment or the config's cloud name.
+ * it), `--registry-mirror`, the identity-binding flags `--ib-*` (checked in identity-binding.ts),
+ * plus credkit's `--service-principal-auth` and `--ib-ca-file`; and the Entra ID authority from the
+ * environment or the config's cloud name.
  */
 import { type Context, CredkitError, type Env, type FlagSpecs } from '../../core/index.ts';
 import type { AzureConfig } from './azure-json.ts';
@@ -18,6 +19,34 @@ export const ACR_FLAGS = {
     default: 'secret',
     description:
       'with the azure.json service principal: "secret" returns its secret as upstream does; "token" exchanges it for a refresh token for that one registry',
+  },
+  // AKS identity bindings (identity-binding.ts), as upstream registers them.
+  'ib-sni-name': {
+    type: 'string',
+    value: 'NAME',
+    description: "identity bindings: the TLS server name of the API server's identity-binding endpoint",
+  },
+  'ib-apiserver-ip': {
+    type: 'string',
+    value: 'ADDRESS',
+    description: 'identity bindings: the API server address to dial (IP or name, optionally :port; default port 443)',
+  },
+  'ib-default-client-id': {
+    type: 'string',
+    value: 'ID',
+    description:
+      'identity bindings: the managed identity for service accounts without kubernetes.azure.com/acr-client-id',
+  },
+  'ib-default-tenant-id': {
+    type: 'string',
+    value: 'ID',
+    description: 'identity bindings: the tenant for service accounts without kubernetes.azure.com/acr-tenant-id',
+  },
+  'ib-ca-file': {
+    type: 'string',
+    value: 'FILE',
+    description:
+      'identity bindings: the cluster CA, the only one trusted for that call (default /etc/kubernetes/certs/ca.crt)',
   },
 } as const satisfies FlagSpecs;
 

@@ -6,6 +6,7 @@
 import { type Context, type Credential, defineProvider, parseImage, quote } from '../../core/index.ts';
 import { ACR_FLAGS, type AcrScope, authorityHost, configPath, servicePrincipalAuth } from './config.ts';
 import { CLIENT_ID_ANNOTATION, chooseIdentity, exchangesToken, TENANT_ID_ANNOTATION } from './identity.ts';
+import { IDENTITY_BINDING_AUDIENCE, identityBindingsOf } from './identity-binding.ts';
 import {
   ACR_MATCH_IMAGES,
   type AcrTarget,
@@ -27,6 +28,7 @@ const STATIC_KEYS = ['*.azurecr.io', '*.azurecr.cn', '*.azurecr.de', '*.azurecr.
 function targetOf(image: Context['image'], scope: AcrScope & Partial<Pick<Context, 'log'>>): AcrTarget | null {
   configPath(scope);
   servicePrincipalAuth(scope);
+  identityBindingsOf(scope.flags);
   return resolveAcrTarget(image, mirrorsOf(scope.flags['registry-mirror'], scope.log));
 }
 
@@ -51,10 +53,10 @@ export const provider = defineProvider({
   flags: ACR_FLAGS,
   // acr-credential-provider adds component-base's logging flags (logs.AddFlags): -v, --vmodule, ...
   logFlags: 'component-base',
-  audience: ENTRA_TOKEN_AUDIENCE,
+  audience: ({ flags }) => (flags['ib-sni-name'] ? IDENTITY_BINDING_AUDIENCE : ENTRA_TOKEN_AUDIENCE),
   annotations: { optional: [CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION] },
   exchangesToken: ({ request, image, ...scope }) =>
-    exchangesToken(request.serviceAccountAnnotations ?? {}, targetOf(image, scope)),
+    exchangesToken(request.serviceAccountAnnotations ?? {}, targetOf(image, scope), identityBindingsOf(scope.flags)),
   cacheType: 'ServiceAccount',
   requireServiceAccount: false,
   defaultCacheDuration: '10m',
@@ -63,6 +65,8 @@ export const provider = defineProvider({
     'Images: <name>.azurecr.{io,cn,de,us}, geo-replicas <name>.<region>.geo.azurecr.*, and --registry-mirror sources.',
     `Service account mode: annotate the service account with ${CLIENT_ID_ANNOTATION} and ${TENANT_ID_ANNOTATION};`,
     `the kubelet token audience is ${ENTRA_TOKEN_AUDIENCE}. Without annotations the node identity is used.`,
+    `Identity bindings (--ib-sni-name, AKS): the audience is ${IDENTITY_BINDING_AUDIENCE}; every pod's token is traded at the`,
+    'API server (straight to --ib-apiserver-ip, never through HTTPS_PROXY, trusting only --ib-ca-file).',
     'Env: AZURE_AUTHORITY_HOST (Entra ID authority), AZURE_POD_IDENTITY_AUTHORITY_HOST (IMDS), HTTPS_PROXY, NO_PROXY.',
   ].join('\n'),
   servesImage: (image, scope) => targetOf(image, scope) !== null,
@@ -72,7 +76,7 @@ export const provider = defineProvider({
     const { loadAzureConfig } = await import('./azure-json.ts');
     const config = await loadAzureConfig(configPath(ctx));
     ctx.log.redactor.add(config.aadClientSecret);
-    const identity = chooseIdentity(config, target, ctx.serviceAccount);
+    const identity = chooseIdentity(config, target, ctx.serviceAccount, identityBindingsOf(ctx.flags));
     if (identity.kind === 'servicePrincipal' && servicePrincipalAuth(ctx) === 'secret') {
       ctx.log.v(2).info('returning the azure.json service principal', { clientId: identity.clientId });
       return {

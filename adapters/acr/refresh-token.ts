@@ -1,6 +1,6 @@
 /**
  * Token mode, top to bottom: an Entra access token for the identity (the pod's federated token,
- * the node's managed identity or its service principal) -> the realm (known, or the challenge for
+ * its identity binding, the node's managed identity or its service principal) -> the realm (known, or the challenge for
  * geo-replicas) -> ACR refresh token, by `POST https://<realm host>/oauth2/exchange` (Azure/acr
  * docs/AAD-OAuth.md; research/azure-acr.md §1.8, §5.4). Two round trips for `<name>.azurecr.io`;
  * loaded only when an image needs it, so other execs stay lean.
@@ -57,6 +57,8 @@ function describe(identity: AcrIdentity): string {
   switch (identity.kind) {
     case 'federated':
       return `client ${identity.clientId} (tenant ${identity.tenantId}, ${identity.subject})`;
+    case 'identityBinding':
+      return `managed identity ${identity.clientId} (identity binding, ${identity.subject})`;
     case 'managed':
       return describeManagedIdentity(identity.userAssignedIdentityID);
     case 'servicePrincipal':
@@ -68,6 +70,8 @@ function entraAccessToken(ctx: Context, identity: AcrIdentity, authorityHost: st
   switch (identity.kind) {
     case 'federated':
       return entraTokenForServiceAccount(ctx, authorityHost, identity);
+    case 'identityBinding':
+      return import('./identity-binding-token.ts').then((m) => m.entraTokenFromIdentityBinding(ctx, identity));
     case 'managed':
       return managedIdentityToken(ctx, identity.userAssignedIdentityID);
     case 'servicePrincipal':

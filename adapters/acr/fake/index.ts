@@ -9,14 +9,30 @@
  *     federatedCredentials: [{ tenantId, clientId: 'app-client-id', issuer: world.issuer.issuer,
  *       subject: 'system:serviceaccount:team:app' }],
  *     managedIdentities: [{ clientId: 'kubelet-id', tenantId }],
+ *     identityBindings: { sniName: 'ib.cluster.test', bindings: [{ clientId: 'uami-id', tenantId,
+ *       subjects: ['system:serviceaccount:team:app'] }] },   // --ib-apiserver-ip=<fake.identityBinding.address>
  *   });
  */
 import type { FakeServer, FakeWorld } from '../../../core/testing/index.ts';
 import { entraHandler, entraLabel, type FederatedCredentialSpec, type ServicePrincipalSpec } from './entra.ts';
+import {
+  type FakeIdentityBinding,
+  type FakeIdentityBindingOptions,
+  startFakeIdentityBinding,
+} from './identity-binding.ts';
 import { imdsHandler, imdsLabel, type ManagedIdentitySpec } from './imds.ts';
 import { type FakeRegistrySpec, type IssuedRefreshToken, registryHandler, registryLabel } from './registry.ts';
 import { ACR_RESOURCE, createSigner } from './tokens.ts';
 
+export {
+  type FakeIdentityBinding,
+  type FakeIdentityBindingOptions,
+  IDENTITY_BINDING_AUDIENCE,
+  type IdentityBindingHandlerOptions,
+  type IdentityBindingSpec,
+  identityBindingHandler,
+  startFakeIdentityBinding,
+} from './identity-binding.ts';
 export type {
   FakeRegistrySpec,
   FederatedCredentialSpec,
@@ -33,6 +49,8 @@ export interface FakeAzureOptions {
   managedIdentities?: ManagedIdentitySpec[];
   servicePrincipals?: ServicePrincipalSpec[];
   tenants?: string[];
+  /** An AKS identity-binding endpoint (on loopback, with its own cluster CA; not behind the proxy). */
+  identityBindings?: FakeIdentityBindingOptions;
 }
 
 export interface FakeAcrRegistry extends FakeServer {
@@ -46,6 +64,8 @@ export interface FakeAzure {
   /** Plain HTTP, routed as 169.254.169.254:80 through the world's proxy. */
   imds: FakeServer;
   registries: FakeAcrRegistry[];
+  /** Present when `identityBindings` was given. */
+  identityBinding?: FakeIdentityBinding;
   registry(loginServer: string): FakeAcrRegistry;
   /** Every call to every Azure endpoint, for "N round trips" assertions. */
   totalCalls(): number;
@@ -92,11 +112,21 @@ export async function startFakeAzure(world: FakeWorld, options: FakeAzureOptions
     );
     registries.push(Object.assign(server, { loginServer: spec.loginServer, issued }));
   }
-  const all = [entra, imds, ...registries];
+  const identityBinding = options.identityBindings
+    ? await startFakeIdentityBinding({
+        ...options.identityBindings,
+        verifyAssertion: (token, audience) => world.issuer.verify(token, { audience }),
+        signer: entraSigner,
+      })
+    : undefined;
+  // Closed with the world, though the proxy never routes to it.
+  if (identityBinding) world.servers.push(identityBinding);
+  const all = [entra, imds, ...registries, ...(identityBinding ? [identityBinding] : [])];
   return {
     entra,
     imds,
     registries,
+    ...(identityBinding ? { identityBinding } : {}),
     registry(loginServer) {
       const found = registries.find((r) => r.loginServer === loginServer);
       if (!found) throw new Error(`no fake registry ${loginServer}`);

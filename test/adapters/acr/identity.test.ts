@@ -1,11 +1,13 @@
 /**
  * Which identity asks ACR: upstream's TestNewAcrProvider_CredentialSelection (research/azure-acr.md
- * §3.4) as a table. Identity-bindings rows are left out (credkit does not implement --ib-*), and the
- * rows where credkit deliberately differs say so in their name.
+ * §3.4) as a table, identity-binding rows included, then upstream's
+ * TestGetIdentityBindingsTokenCredential; the rows where credkit deliberately differs say so in
+ * their name.
  */
 import { describe, expect, it } from 'vitest';
 import { parseAzureConfig } from '../../../adapters/acr/azure-json.ts';
-import { chooseIdentity } from '../../../adapters/acr/identity.ts';
+import { chooseIdentity, exchangesToken } from '../../../adapters/acr/identity.ts';
+import { identityBindingsOf } from '../../../adapters/acr/identity-binding.ts';
 import { acrTargetOf } from '../../../adapters/acr/provider.ts';
 import type { Context } from '../../../core/index.ts';
 
@@ -151,5 +153,208 @@ describe('chooseIdentity (upstream TestNewAcrProvider_CredentialSelection)', () 
     expect(() =>
       chooseIdentity(parseAzureConfig(config), target, sa ? serviceAccount(sa as Record<string, string>) : undefined),
     ).toThrow(error);
+  });
+});
+
+const IB = identityBindingsOf({ 'ib-sni-name': 'test-sni-name', 'ib-apiserver-ip': '10.0.0.1' })!;
+const IB_DEFAULTS = identityBindingsOf({
+  'ib-sni-name': 'api.example.com',
+  'ib-apiserver-ip': '10.0.0.1',
+  'ib-default-client-id': 'default-client-456',
+  'ib-default-tenant-id': 'default-tenant',
+})!;
+const ibIdentity = (clientId: string, tenantId: string | undefined, bindings = IB) => ({
+  kind: 'identityBinding',
+  clientId,
+  ...(tenantId ? { tenantId } : {}),
+  assertion: 'test-service-account-token',
+  subject: SUBJECT,
+  bindings,
+});
+
+describe('chooseIdentity with identity bindings (upstream CredentialSelection, ib rows)', () => {
+  it.each([
+    {
+      name: 'MCR mirrored skips identity bindings -> managed identity',
+      config: M,
+      image: 'mcr.microsoft.com/azure-cli:latest',
+      mirror: 'mcr.microsoft.com:test.azurecr.io',
+      sa: undefined,
+      expected: MANAGED,
+    },
+    {
+      name: 'MCR mirrored skips identity bindings even with an SA token',
+      config: M,
+      image: 'mcr.microsoft.com/azure-cli:latest',
+      mirror: 'mcr.microsoft.com:test.azurecr.io',
+      sa: A,
+      expected: MANAGED,
+    },
+    {
+      name: 'direct ACR with a mirror configured -> identity bindings',
+      config: T,
+      image: 'test.azurecr.io/myapp:latest',
+      mirror: 'mcr.microsoft.com:mirror.azurecr.io',
+      sa: A,
+      expected: ibIdentity('test-client-id', 'test-tenant-id'),
+    },
+    {
+      name: 'the mirror target used directly -> identity bindings',
+      config: T,
+      image: 'test.azurecr.io/azure-cli:latest',
+      mirror: 'mcr.microsoft.com:test.azurecr.io',
+      sa: A,
+      expected: ibIdentity('test-client-id', 'test-tenant-id'),
+    },
+    {
+      name: 'identity bindings win over the federated client assertion',
+      config: M,
+      image: 'test.azurecr.io/test:latest',
+      sa: A,
+      expected: ibIdentity('test-client-id', 'test-tenant-id'),
+    },
+    {
+      name: 'no annotations -> the default client and tenant',
+      config: T,
+      image: 'test.azurecr.io/test:latest',
+      sa: {} as Record<string, string>,
+      bindings: IB_DEFAULTS,
+      expected: ibIdentity('default-client-456', 'default-tenant', IB_DEFAULTS),
+    },
+    {
+      name: 'the annotations override the defaults',
+      config: T,
+      image: 'test.azurecr.io/test:latest',
+      sa: A,
+      bindings: IB_DEFAULTS,
+      expected: ibIdentity('test-client-id', 'test-tenant-id', IB_DEFAULTS),
+    },
+    {
+      name: 'differs: no tenant anywhere but azure.json -> its tenantId (upstream always sends that one to ACR)',
+      config: T,
+      image: 'test.azurecr.io/test:latest',
+      sa: { 'kubernetes.azure.com/acr-client-id': 'test-client-id' },
+      expected: ibIdentity('test-client-id', 'test-tenant-id'),
+    },
+    {
+      name: 'no tenant at all: none is sent',
+      config: M,
+      image: 'test.azurecr.io/test:latest',
+      sa: { 'kubernetes.azure.com/acr-client-id': 'test-client-id' },
+      expected: ibIdentity('test-client-id', undefined),
+    },
+  ])('$name', ({ config, image, mirror, sa, bindings = IB, expected }) => {
+    const target = acrTargetOf(image, mirror)!;
+    expect(chooseIdentity(parseAzureConfig(config), target, sa ? serviceAccount(sa) : undefined, bindings)).toEqual(
+      expected,
+    );
+  });
+
+  it.each([
+    {
+      name: 'direct ACR + mirror, no SA token -> identity bindings error',
+      image: 'test.azurecr.io/myapp:latest',
+      mirror: 'mcr.microsoft.com:mirror.azurecr.io',
+      sa: undefined,
+      error:
+        /^service account token not found in request, which identity bindings \(--ib-sni-name\) need: set tokenAttributes.serviceAccountTokenAudience to api:\/\/AKSIdentityBinding/,
+    },
+    {
+      name: 'the mirror target used directly, no SA token -> identity bindings error',
+      image: 'test.azurecr.io/azure-cli:latest',
+      mirror: 'mcr.microsoft.com:test.azurecr.io',
+      sa: undefined,
+      error: /identity bindings/,
+    },
+    {
+      name: 'no client annotation and no default (upstream: "client ID not configured")',
+      image: 'test.azurecr.io/test:latest',
+      sa: {} as Record<string, string>,
+      error:
+        /^client ID not found in service account annotations \(checked kubernetes.azure.com\/acr-client-id of system:serviceaccount:ns:sa\) and no default client ID configured: /,
+    },
+    {
+      name: 'an empty client annotation does not fall back to the default, as upstream',
+      image: 'test.azurecr.io/test:latest',
+      sa: { 'kubernetes.azure.com/acr-client-id': '' },
+      bindings: IB_DEFAULTS,
+      error: /client ID not found in service account annotations/,
+    },
+    {
+      name: 'stricter: a client id Entra could never accept',
+      image: 'test.azurecr.io/test:latest',
+      sa: { 'kubernetes.azure.com/acr-client-id': 'a b' },
+      error: /annotation kubernetes.azure.com\/acr-client-id of service account .* is "a b", not an Entra ID/,
+    },
+    {
+      name: 'stricter: a default tenant Entra could never accept',
+      image: 'test.azurecr.io/test:latest',
+      sa: { 'kubernetes.azure.com/acr-client-id': 'c' },
+      bindings: identityBindingsOf({
+        'ib-sni-name': 's',
+        'ib-apiserver-ip': '10.0.0.1',
+        'ib-default-tenant-id': '../x',
+      }),
+      error: /^--ib-default-tenant-id is "\.\.\/x", not an Entra ID/,
+    },
+  ])('$name', ({ image, mirror, sa, bindings = IB, error }) => {
+    const target = acrTargetOf(image, mirror)!;
+    expect(() => chooseIdentity(parseAzureConfig(T), target, sa ? serviceAccount(sa) : undefined, bindings)).toThrow(
+      error,
+    );
+  });
+});
+
+describe('upstream TestGetIdentityBindingsTokenCredential', () => {
+  const sa = serviceAccount({ 'kubernetes.azure.com/acr-client-id': 'test-client-123' });
+  const target = acrTargetOf('test.azurecr.io/test:latest')!;
+  it.each([
+    {
+      name: 'valid config',
+      flags: { 'ib-sni-name': 'api.example.com', 'ib-apiserver-ip': '10.0.0.1' },
+      sa,
+      error: undefined,
+    },
+    { name: 'missing SNI name', flags: { 'ib-apiserver-ip': '10.0.0.1' }, sa, error: /ib-sni-name must be set/ },
+    {
+      name: 'missing API server IP',
+      flags: { 'ib-sni-name': 'api.example.com' },
+      sa,
+      error: /ib-apiserver-ip must be set/,
+    },
+    {
+      name: 'missing service account token',
+      flags: { 'ib-sni-name': 'api.example.com', 'ib-apiserver-ip': '10.0.0.1' },
+      sa: undefined,
+      error: /service account token not found in request/,
+    },
+  ])('$name', ({ flags, sa: account, error }) => {
+    const choose = () => chooseIdentity(parseAzureConfig('{}'), target, account, identityBindingsOf(flags));
+    if (error) expect(choose).toThrow(error);
+    else expect(choose()).toMatchObject({ kind: 'identityBinding', clientId: 'test-client-123' });
+  });
+});
+
+describe('exchangesToken: with identity bindings every non-mirrored ACR image trades the token', () => {
+  it.each([
+    { name: 'ACR, no annotations', image: 'test.azurecr.io/x', annotations: {}, bindings: IB, expected: true },
+    {
+      name: 'ACR, no annotations, no bindings',
+      image: 'test.azurecr.io/x',
+      annotations: {},
+      bindings: undefined,
+      expected: false,
+    },
+    {
+      name: 'mirrored',
+      image: 'mcr.microsoft.com/x',
+      mirror: 'mcr.microsoft.com:test.azurecr.io',
+      annotations: A,
+      bindings: IB,
+      expected: false,
+    },
+    { name: 'not ACR', image: 'docker.io/library/nginx', annotations: A, bindings: IB, expected: false },
+  ])('$name -> $expected', ({ image, mirror, annotations, bindings, expected }) => {
+    expect(exchangesToken(annotations, acrTargetOf(image, mirror), bindings)).toBe(expected);
   });
 });

@@ -19,6 +19,11 @@ export const SP_SECRET = 'sp-secret-value-Zq8~not-a-real-one';
 export const REGISTRY = 'myacr.azurecr.io';
 export const GOV_REGISTRY = 'govacr.azurecr.us';
 export const AUDIENCE = 'api://AzureADTokenExchange';
+/** AKS identity bindings: the endpoint's TLS name, and the managed identities bound to the cluster. */
+export const IB_SNI = 'ib.credkit.test';
+export const IB_AUDIENCE = 'api://AKSIdentityBinding';
+export const IB_APP = 'e0e0e0e0-0000-4000-8000-00000000000e';
+export const IB_DEFAULT = 'f0f0f0f0-0000-4000-8000-00000000000f';
 
 export interface AcrWorld {
   world: FakeWorld;
@@ -29,6 +34,8 @@ export interface AcrWorld {
   /** Runs the binary with exactly these args (no config file added). */
   execRaw(args: string[], image: string): Promise<KubeletResult>;
   writeConfig(content: unknown): Promise<string>;
+  /** `--ib-sni-name`, `--ib-apiserver-ip` and `--ib-ca-file` for the fake identity-binding endpoint. */
+  ibArgs: string[];
   mint(serviceAccount: string, overrides?: { audience?: string; expiresInSeconds?: number }): Promise<string>;
   resetCalls(): void;
   close(): Promise<void>;
@@ -58,7 +65,11 @@ export async function startAcrWorld(): Promise<AcrWorld> {
   const azure = await startFakeAzure(world, {
     authorityHosts: ['login.microsoftonline.com', 'login.microsoftonline.us', 'login.sovereign.test'],
     registries: [
-      { loginServer: REGISTRY, geoReplicas: ['eastus'], pullers: [APP_A, APP_B, KUBELET_IDENTITY, SP_ID] },
+      {
+        loginServer: REGISTRY,
+        geoReplicas: ['eastus'],
+        pullers: [APP_A, APP_B, KUBELET_IDENTITY, SP_ID, IB_APP, IB_DEFAULT],
+      },
       { loginServer: GOV_REGISTRY, pullers: [APP_A] },
     ],
     federatedCredentials: [
@@ -75,7 +86,19 @@ export async function startAcrWorld(): Promise<AcrWorld> {
       },
     ],
     servicePrincipals: [{ tenantId: TENANT, clientId: SP_ID, clientSecret: SP_SECRET }],
+    identityBindings: {
+      sniName: IB_SNI,
+      bindings: [
+        { clientId: IB_APP, tenantId: TENANT, subjects: ['system:serviceaccount:team:app-ib'] },
+        {
+          clientId: IB_DEFAULT,
+          tenantId: OTHER_TENANT,
+          subjects: ['system:serviceaccount:team:app-ib', 'system:serviceaccount:team:app-default'],
+        },
+      ],
+    },
   });
+  const ib = azure.identityBinding!;
   const dir = mkdtempSync(join(tmpdir(), 'credkit-acr-'));
   const write = (name: string, content: unknown) => {
     const path = join(dir, name);
@@ -96,7 +119,7 @@ export async function startAcrWorld(): Promise<AcrWorld> {
       useManagedIdentityExtension: true,
     }),
   };
-  const servers = () => [azure.entra, azure.imds, ...azure.registries];
+  const servers = () => [azure.entra, azure.imds, ib, ...azure.registries];
   return {
     world,
     azure,
@@ -111,6 +134,7 @@ export async function startAcrWorld(): Promise<AcrWorld> {
       }),
     execRaw: (args, image) => runLikeKubelet({ command: [...providerCommand('acr'), ...args], env: world.env, image }),
     writeConfig: async (content) => write(`config-${Math.random().toString(36).slice(2)}.json`, content),
+    ibArgs: [`--ib-sni-name=${IB_SNI}`, `--ib-apiserver-ip=${ib.address}`, `--ib-ca-file=${ib.caFile}`],
     mint: (serviceAccount, overrides = {}) =>
       world.issuer.mint({
         namespace: 'team',
