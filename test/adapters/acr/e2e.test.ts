@@ -465,7 +465,11 @@ describe('command line', () => {
       argv: ['CONFIG', '--service-principal-auth=both'],
       stderr: /--service-principal-auth must be secret or token/,
     },
-    { name: 'identity bindings are not supported', argv: ['CONFIG', '--ib-sni-name=x'], stderr: /ib-sni-name/ },
+    {
+      name: 'identity bindings without the API server address (upstream rule)',
+      argv: ['CONFIG', '--ib-sni-name=x'],
+      stderr: /--ib-apiserver-ip must be set when --ib-sni-name is provided/,
+    },
   ])('$name -> exit 2, one line', async ({ argv, stderr }) => {
     const result = await acr.execRaw(
       argv.map((a) => (a === 'CONFIG' ? acr.configs.managed : a)),
