@@ -83,7 +83,12 @@ export async function startBenches(): Promise<Bench[]> {
       pod: { namespace: 'team', serviceAccount: 'app-a' },
       image: `${REGISTRY}/team/app`,
       base: (c, where) => [azureJson(acr.configs.managed, c.config, where)],
-      placeholders: common(acr.world),
+      placeholders: {
+        ...common(acr.world),
+        // The identity-binding endpoint is dialled straight, at an address only the test knows.
+        '<ib-apiserver-ip>': acr.azure.identityBinding?.address ?? '',
+        '<ib-ca-file>': acr.azure.identityBinding?.caFile ?? '',
+      },
       close: () => acr.close(),
     },
     {

@@ -157,11 +157,11 @@ describe('identity bindings: failures, one line each, before or at the endpoint'
     },
     {
       name: 'a service account the binding does not allow',
-      token: () => token('app-a'),
+      token: () => token('app-b'),
       annotations: { [CLIENT]: IB_APP },
       exit: 5,
       stderr:
-        /identity-binding endpoint at 127\.0\.0\.1:\d+ \(ib\.credkit\.test\) answered 403: system:serviceaccount:team:app-a may not use the identity binding of .*: check that an identity binding on this cluster names managed identity/,
+        /identity-binding endpoint at 127\.0\.0\.1:\d+ \(ib\.credkit\.test\) answered 403: system:serviceaccount:team:app-b may not use the identity binding of .*: check that an identity binding on this cluster names managed identity/,
       calls: 1,
     },
   ])('$name -> exit $exit', async ({ token: mint, annotations, exit, stderr, calls }) => {

@@ -89,11 +89,15 @@ export async function startAcrWorld(): Promise<AcrWorld> {
     identityBindings: {
       sniName: IB_SNI,
       bindings: [
-        { clientId: IB_APP, tenantId: TENANT, subjects: ['system:serviceaccount:team:app-ib'] },
+        {
+          clientId: IB_APP,
+          tenantId: TENANT,
+          subjects: ['system:serviceaccount:team:app-ib', 'system:serviceaccount:team:app-a'],
+        },
         {
           clientId: IB_DEFAULT,
           tenantId: OTHER_TENANT,
-          subjects: ['system:serviceaccount:team:app-ib', 'system:serviceaccount:team:app-default'],
+          subjects: ['system:serviceaccount:team:app-ib', 'system:serviceaccount:team:app-a'],
         },
       ],
     },
