@@ -1,8 +1,9 @@
 /**
  * `npm run bench:profile`: where each binary's CPU goes. Builds each cloud binary once more
- * without --minify (every other bun flag the same, so the bytecode, JIT policy and lazy imports are
- * the product's) plus the same bundle as plain JavaScript, runs service account and node identity
- * execs against the fakes under bun's sampling profiler (BUN_OPTIONS=--cpu-prof, 100 µs), and maps
+ * without --minify and --splitting (every other bun flag the same, so the bytecode, JIT policy and
+ * lazy imports are the product's; one module, so every frame maps through one bundle's comments,
+ * though a lazy chunk's builtin imports then load at start-up) plus the same bundle as plain
+ * JavaScript, runs service account and node identity execs against the fakes under bun's sampling profiler (BUN_OPTIONS=--cpu-prof, 100 µs), and maps
  * every sample to the source module of its innermost bundled frame through the `// path` comments
  * bun writes between modules. A sample counts as module evaluation when it runs a module's top-level
  * code (the bundle's top level outside core/run.ts, or a lazy import's __esm initialiser). The profiler sees only the JavaScript thread: bun's HTTP client thread (TLS, sockets)
@@ -43,7 +44,7 @@ async function buildTwin(cloud: Cloud, dir: string): Promise<{ binary: string; b
   const bundle = join(dir, `credkit-${cloud}.js`);
   try {
     const args = bunArgs({ entry: entry.file, outfile: binary, target: 'linux-x64' }, undefined).filter(
-      (arg) => arg !== '--minify',
+      (arg) => arg !== '--minify' && arg !== '--splitting',
     );
     await runTool(bun, args);
     await runTool(bun, ['build', entry.file, `--outfile=${bundle}`, '--target=bun', '--format=esm', '--keep-names']);
