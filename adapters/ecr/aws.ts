@@ -1,13 +1,12 @@
 /**
- * AWS's wire, on the core's exchange layer: a described call signed with AWS's own SigV4 signer
- * (`@smithy/signature-v4`, the SDK's), AWS error bodies read as the SDKs read them (awsJson
+ * AWS's wire, on the core's exchange layer: a described call signed with SigV4 (`aws4fetch`'s signer,
+ * on the runtime's WebCrypto), AWS error bodies read as the SDKs read them (awsJson
  * `__type`, awsQuery `<Error><Code>`), throttling recognised by its code (AWS answers it with 400),
  * and the environment's AWS settings (attempts) applied. No SDK client is loaded for STS or ECR: the
  * core's transport sends, the core's one retry rule retries.
  */
 import { parseXML } from '@aws-sdk/xml-builder';
-import { Sha256 } from '@smithy/core/checksum';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { AwsV4Signer } from 'aws4fetch';
 import {
   type Context,
   CredkitError,
@@ -167,30 +166,28 @@ export async function awsExchange<T>(ctx: AwsContext, call: AwsCall<T>): Promise
 }
 
 /**
- * SigV4 headers for the call, by the SDK's signer. `host` is signed but not sent: the transport
- * sends the URL's own host (default port dropped), which is exactly `URL.host`.
+ * SigV4 headers for the call. `host` is signed but not sent: the transport sends the URL's own host
+ * (default port dropped), which is exactly `URL.host`, what the signer signs. aws4fetch rather than
+ * the SDK's `@smithy/signature-v4`: that one loads node:crypto, node:stream and Smithy's serde at
+ * start-up, about 10 ms of CPU of every credkit-ecr exec (bench/RESULTS.md); this one is WebCrypto.
  */
 async function signedHeaders<T>(ctx: AwsContext, call: AwsCall<T>, sign: NonNullable<AwsCall<T>['sign']>) {
-  const url = new URL(call.url);
-  const signer = new SignatureV4({
+  const signer = new AwsV4Signer({
+    url: call.url,
+    method: call.method ?? 'GET',
+    headers: call.headers ?? {},
+    ...(call.body !== undefined ? { body: call.body } : {}),
     service: sign.service,
     region: sign.region,
-    credentials: sign.credentials,
-    sha256: Sha256,
+    accessKeyId: sign.credentials.accessKeyId,
+    secretAccessKey: sign.credentials.secretAccessKey,
+    ...(sign.credentials.sessionToken ? { sessionToken: sign.credentials.sessionToken } : {}),
+    // Every header the call sets is signed, content-type too, as the SDK signs them (aws4fetch
+    // leaves content-type out by default).
+    allHeaders: true,
+    // SigV4's basic ISO 8601 form, from the exec's clock: 20261202T031500Z.
+    datetime: new Date(ctx.now()).toISOString().replace(/[:-]|\.\d{3}/g, ''),
   });
-  const signed = await signer.sign(
-    {
-      method: call.method ?? 'GET',
-      protocol: url.protocol,
-      hostname: url.hostname,
-      ...(url.port ? { port: Number(url.port) } : {}),
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      headers: { ...call.headers, host: url.host },
-      ...(call.body !== undefined ? { body: call.body } : {}),
-    },
-    { signingDate: new Date(ctx.now()) },
-  );
-  const { host: _host, ...headers } = signed.headers as Record<string, string>;
-  return headers;
+  const signed = await signer.sign();
+  return Object.fromEntries(signed.headers) as Record<string, string>;
 }
