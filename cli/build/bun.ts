@@ -45,6 +45,10 @@ export function bunArgs(input: CompileInput, runtime: string | undefined): strin
     // the whole graph is one module whose builtin imports (node:http from an SDK's credential
     // chain) load at start-up. Measured: credkit-ecr -4 ms CPU, credkit-node -12 ms (bench/RESULTS.md).
     '--splitting',
+    // Packages' ES module builds (the `module` export condition, which esbuild honours by default):
+    // bun would take the `node` CommonJS build, one file that requires a whole SDK submodule. For
+    // credkit-ecr, `partition` from @aws-sdk/core/client costs ~10 ms of CPU that way and ~0 as ESM.
+    '--conditions=module',
     '--minify',
     // An exec lives ~100 ms: tiering hot functions up to the optimising JITs costs more CPU than it
     // saves in that time. Measured on credkit-ecr: -15% CPU and -5 MiB RSS (bench/RESULTS.md).
