@@ -39,6 +39,8 @@ export interface StormRow {
   harnessCpuMs: number;
   /** Answers carrying another service account's credential. */
   crossTalk: number;
+  /** The 1-minute load average as the storm began: other work on the cores stretches its p99. */
+  loadAtStart: number;
 }
 
 export interface BenchReport {
@@ -59,6 +61,8 @@ export interface BenchReport {
     gzipBytes: number;
   }>;
   durationS?: number;
+  /** The load averages (1, 5, 15 min) when the run began. */
+  loadAtStart?: number[];
 }
 
 /** The issue's goals (issue 13). */
@@ -70,7 +74,7 @@ const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
 const mark = (ok: boolean) => (ok ? 'yes' : '**no**');
 const perExec = (value: number) => (Number.isNaN(value) ? '—' : value.toFixed(1));
 
-function machine(): string {
+function machine(loadAtStart: number[] | undefined): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   let bun = '?';
   try {
@@ -79,7 +83,7 @@ function machine(): string {
   const load = loadavg()
     .map((value) => value.toFixed(2))
     .join(' ');
-  return `${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}; node ${process.versions.node}, bun ${bun}; load average at the end ${load}; ${new Date().toISOString()}`;
+  return `${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}; node ${process.versions.node}, bun ${bun}; ${loadAtStart ? `load average at the start ${loadAtStart.map((value) => value.toFixed(2)).join(' ')}, ` : ''}load average at the end ${load}; ${new Date().toISOString()}`;
 }
 
 export function pairTable(report: BenchReport): string[] {
@@ -116,21 +120,21 @@ export function pairTable(report: BenchReport): string[] {
 
 export function stormTable(report: BenchReport): string[] {
   return [
-    '| backend | execs of | execs | failures | cross-talk | p50 ms | p99 ms | wall ms | CPU of all execs, s | CPU / exec ms | fakes and proxy CPU, s | CPU-bound least wall on this machine, s | p99 ≤ 1.5 s, 0 failures, 0 cross-talk |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| backend | execs of | execs | failures | cross-talk | p50 ms | p99 ms | wall ms | CPU of all execs, s | CPU / exec ms | fakes and proxy CPU, s | CPU-bound least wall on this machine, s | load average at its start | p99 ≤ 1.5 s, 0 failures, 0 cross-talk |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ...report.storms.map((row) => {
       const f = figures(row.series);
       // A floor row shows whether the goal is physically reachable at all on this machine.
       const clean = row.series.failures.length === 0 && row.crossTalk === 0;
       const ok = mark(clean && f.p99 <= GOALS.stormP99Ms);
-      return `| ${row.backend} | ${row.binary} | ${row.count} | ${row.series.failures.length} | ${row.crossTalk} | ${ms(f.median)} | ${ms(f.p99)} | ${ms(row.wallMs)} | ${(row.cpuTotalMs / 1000).toFixed(2)} | ${ms(row.cpuTotalMs / row.count)} | ${(row.harnessCpuMs / 1000).toFixed(2)} | ${((row.cpuTotalMs + row.harnessCpuMs) / 1000 / cpus().length).toFixed(2)} | ${ok} |`;
+      return `| ${row.backend} | ${row.binary} | ${row.count} | ${row.series.failures.length} | ${row.crossTalk} | ${ms(f.median)} | ${ms(f.p99)} | ${ms(row.wallMs)} | ${(row.cpuTotalMs / 1000).toFixed(2)} | ${ms(row.cpuTotalMs / row.count)} | ${(row.harnessCpuMs / 1000).toFixed(2)} | ${((row.cpuTotalMs + row.harnessCpuMs) / 1000 / cpus().length).toFixed(2)} | ${row.loadAtStart.toFixed(1)} | ${ok} |`;
     }),
   ];
 }
 
 export function renderReport(report: BenchReport): string {
   return [
-    `Machine: ${machine()}.${report.durationS ? ` The run took ${report.durationS.toFixed(0)} s.` : ''}`,
+    `Machine: ${machine(report.loadAtStart)}.${report.durationS ? ` The run took ${report.durationS.toFixed(0)} s.` : ''}`,
     `Each row: ${report.runs} execs of the binary and ${report.runs} of its floor, interleaved (binary, floor, binary, floor, ...) after ${report.warmup} warm-up execs of each, each with its own service account where the request has one; every binary answer judged valid by the fake kubelet and checked to carry its own identity's credential.`,
     "Figures in parentheses are the floor's. Latency is the exec's wall time from fork to reap (bench/rusage.c); exec CPU (user + system, median) and peak RSS (largest) are the exec's own. The fake clouds and the proxy run in the bench process on the same cores. \"fakes answered\" lists the status sequences the fakes gave one exec.",
     '',

@@ -10,7 +10,7 @@
  * each); the default run takes about 3 minutes on 2 idle cores, --runs 40 about 5.
  */
 import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Backend } from '../cli/build/targets.ts';
@@ -306,6 +306,7 @@ async function storm(
   judged: boolean,
 ): Promise<Omit<StormRow, 'backend'>> {
   const chosen = await Promise.all(Array.from({ length: count }, (_, i) => scenario.serviceAccount(i)));
+  const [loadAtStart = Number.NaN] = loadavg();
   const started = performance.now();
   const harness = process.cpuUsage();
   const execs = await Promise.all(chosen.map((pick) => measured({ command: command(pick), ...pick.run })));
@@ -319,7 +320,16 @@ async function storm(
     record(series, exec, verdict.failure);
   }
   const cpuTotalMs = execs.reduce((sum, exec) => sum + (Number.isNaN(exec.usage.cpuMs) ? 0 : exec.usage.cpuMs), 0);
-  return { binary: name, count, series, wallMs, cpuTotalMs, harnessCpuMs: (user + system) / 1000, crossTalk };
+  return {
+    binary: name,
+    count,
+    series,
+    wallMs,
+    cpuTotalMs,
+    harnessCpuMs: (user + system) / 1000,
+    crossTalk,
+    loadAtStart,
+  };
 }
 
 async function storms(
@@ -383,6 +393,7 @@ async function main(): Promise<void> {
     storms: [],
     sizes: [],
     runtimes: [],
+    loadAtStart: loadavg(),
   };
   const worlds: FakeWorld[] = [];
   try {
