@@ -30,7 +30,15 @@ const QEMU = ['/usr/bin/qemu-aarch64', '-L', '/usr/aarch64-linux-gnu'];
 /** What each released binary must bundle (its SDKs and the core's libraries) and must not. */
 const BUNDLES: Record<string, { bundles: string[]; never: string[] }> = {
   'credkit-ecr': {
-    bundles: ['@aws-sdk/credential-providers', '@smithy/signature-v4', '@aws-sdk/xml-builder', 'zod', 'jose'],
+    // aws4fetch signs STS and ECR; @smithy/signature-v4 comes with the SDK's credential chain.
+    bundles: [
+      '@aws-sdk/credential-providers',
+      '@smithy/signature-v4',
+      'aws4fetch',
+      '@aws-sdk/xml-builder',
+      'zod',
+      'jose',
+    ],
     // The SDK clients are in the lockfile (the fakes' tests use them) but not in the binary.
     never: ['@aws-sdk/client-ecr', '@aws-sdk/client-sts', '@azure/identity', 'google-auth-library'],
   },
