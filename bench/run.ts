@@ -9,7 +9,7 @@
  * --runs is the number of recorded execs per binary and per floor in each row (after 2 warm-ups
  * each); the default run takes about 3 minutes on 2 idle cores, --runs 40 about 5.
  */
-import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -151,6 +151,14 @@ async function interleaved(
   }) as [SideFigures, SideFigures];
 }
 
+/** The run's temporary directories (floor plans, links), removed when it ends. */
+const scratch: string[] = [];
+function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratch.push(dir);
+  return dir;
+}
+
 const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : Number.NaN);
 
 /** Records one exec of the binary for `pick`'s identity and writes the floor's plan for it. */
@@ -205,7 +213,7 @@ async function measurePairs(
   }
 
   const networkFloor = binaries.get('network-floor');
-  const plans = mkdtempSync(join(tmpdir(), 'credkit-floor-plans-'));
+  const plans = scratchDir('credkit-floor-plans-');
   for (const cloud of opts.clouds) {
     const binary = binaries.get(`credkit-${cloud}`);
     const scenario = scenarios[cloud];
@@ -270,7 +278,7 @@ async function measureMulticall(
 ): Promise<PairRow[]> {
   const multicall = binaries.get('credkit-node');
   if (!multicall) return [];
-  const links = mkdtempSync(join(tmpdir(), 'credkit-node-links-'));
+  const links = scratchDir('credkit-node-links-');
   const rows: PairRow[] = [];
   for (const cloud of opts.clouds) {
     const binary = binaries.get(`credkit-${cloud}`);
@@ -341,7 +349,7 @@ async function storms(
 ): Promise<StormRow[]> {
   const rows: StormRow[] = [];
   const networkFloor = binaries.get('network-floor');
-  const plans = mkdtempSync(join(tmpdir(), 'credkit-storm-plans-'));
+  const plans = scratchDir('credkit-storm-plans-');
   for (const cloud of opts.clouds) {
     const binary = binaries.get(`credkit-${cloud}`);
     const scenario = scenarios[cloud];
@@ -417,6 +425,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await Promise.all(worlds.map((world) => world.close()));
+    for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
   }
   report.durationS = (Date.now() - started) / 1000;
   const markdown = renderReport(report);
