@@ -24,10 +24,18 @@ export interface CacheHintInput {
   safetyMarginSeconds?: number;
   /** What to say when the credential's expiry is unknown (default 0: do not cache). */
   unknownExpirySeconds?: number;
+  /** An upper bound the operator set (an upstream cache env var): never cache longer than this. */
+  atMostSeconds?: number;
 }
 
 /** Seconds the kubelet may cache the answer: never negative, 0 when unknown or too short. */
 export function cacheSeconds(input: CacheHintInput): number {
+  const cap =
+    input.atMostSeconds === undefined ? Number.POSITIVE_INFINITY : Math.max(0, Math.floor(input.atMostSeconds));
+  return Math.min(cap, uncappedSeconds(input));
+}
+
+function uncappedSeconds(input: CacheHintInput): number {
   const margin = input.safetyMarginSeconds ?? DEFAULT_SAFETY_MARGIN_SECONDS;
   if (!input.expiresAt) return Math.max(0, Math.floor(input.unknownExpirySeconds ?? 0));
 

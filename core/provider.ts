@@ -56,8 +56,18 @@ export interface Credential {
    * secret, a token without `exp`), in seconds; used only without `expiresAt`. Default 0: not cached.
    */
   unknownExpirySeconds?: number;
-  /** auth keys to return; each must match the image under the kubelet's URLsMatch. */
+  /** auth keys to return; one of them must match the image under the kubelet's URLsMatch. */
   keys?: string[];
+  /**
+   * More credentials in the same answer, each under its own keys (a docker config's other entries
+   * for this registry): the kubelet tries every key that matches an image, most specific first.
+   * They share this credential's cache hints.
+   */
+  others?: Array<{ username: string; password: string; keys: string[] }>;
+  /** This answer's cacheKeyType when it is not the provider's (an env var chose it). */
+  cacheKeyType?: CacheKeyType;
+  /** Never cache longer than this many seconds (an operator's setting), whatever the expiry. */
+  cacheSecondsAtMost?: number;
   /**
    * Set when the password is the pod's token itself (pass-through providers). The core then
    * requires `cacheType: Token`, since the kubelet rejects an echoed token otherwise.

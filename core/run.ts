@@ -130,8 +130,10 @@ async function answer<F extends FlagSpecs>(
     };
     const credential = await raceDeadline(provider.getCredentials(ctx), deadline.signal);
     if (!credential) return { ...base, cacheKeyType, cacheDuration: '0s' };
-    run.log.redactor.add(credential.password);
-    checkCredential(provider, credential, image, request, cacheKeyType);
+    const entries = [{ ...credential, keys: credential.keys ?? [image.registry] }, ...(credential.others ?? [])];
+    for (const entry of entries) run.log.redactor.add(entry.password);
+    const answerKeyType = credential.cacheKeyType ?? cacheKeyType;
+    checkCredential(provider, credential, entries, image, request, answerKeyType);
     const seconds = cacheSeconds({
       now: run.now(),
       expiresAt: credential.expiresAt,
@@ -139,15 +141,15 @@ async function answer<F extends FlagSpecs>(
       tokenExpiresAt: serviceAccount?.claims.exp,
       cacheType: attributes?.cacheType,
       safetyMarginSeconds: provider.safetyMarginSeconds,
+      atMostSeconds: credential.cacheSecondsAtMost,
     });
     run.log.v(2).info('credential issued', { image: request.image, cacheDuration: formatSeconds(seconds) });
-    const auth = Object.fromEntries(
-      (credential.keys ?? [image.registry]).map((key) => [
-        key,
-        { username: credential.username, password: credential.password },
-      ]),
-    );
-    return { ...base, cacheKeyType, cacheDuration: formatSeconds(seconds), auth };
+    // The first entry to claim a key keeps it, as the kubelet keeps the first provider's.
+    const auth: Record<string, { username: string; password: string }> = {};
+    for (const { keys, username, password } of entries) {
+      for (const key of keys) if (!Object.hasOwn(auth, key)) auth[key] = { username, password };
+    }
+    return { ...base, cacheKeyType: answerKeyType, cacheDuration: formatSeconds(seconds), auth };
   } finally {
     deadline.dispose();
   }
@@ -254,18 +256,21 @@ function pickAnnotations(keys: AnnotationKeys, sent: Record<string, string>, sub
 function checkCredential<F extends FlagSpecs>(
   provider: Provider<F>,
   credential: Credential,
+  entries: Array<{ password: string; keys: string[] }>,
   image: ImageRef,
   request: CredentialProviderRequest,
   cacheKeyType: string,
 ): void {
-  const echoesToken = request.serviceAccountToken !== undefined && credential.password === request.serviceAccountToken;
+  const echoesToken =
+    request.serviceAccountToken !== undefined &&
+    entries.some((entry) => entry.password === request.serviceAccountToken);
   if ((echoesToken || credential.passThrough) && provider.cacheType !== 'Token') {
     throw new CredkitError(
       'internal',
       `${provider.name} returned the service account token as the password, which the kubelet rejects unless cacheType is Token`,
     );
   }
-  const keys = (credential.keys ?? [image.registry]).map(normaliseAuthKey);
+  const keys = entries.flatMap((entry) => entry.keys).map(normaliseAuthKey);
   if (!keys.some((key) => urlsMatch(key, image.name))) {
     throw new CredkitError(
       'internal',

@@ -24,6 +24,11 @@ describe('cacheSeconds', () => {
     { name: 'shorter than the margin', input: { expiresAt: at(200) }, seconds: 0 },
     { name: 'left over is under a minute', input: { expiresAt: at(330) }, seconds: 0 },
     { name: 'custom margin', input: { expiresAt: at(3600), safetyMarginSeconds: 60 }, seconds: 3540 },
+    { name: 'an operator cap below the expiry', input: { expiresAt: at(3600), atMostSeconds: 90 }, seconds: 90 },
+    { name: 'an operator cap under the minute', input: { expiresAt: at(3600), atMostSeconds: 30 }, seconds: 30 },
+    { name: 'an operator cap never extends', input: { expiresAt: at(3600), atMostSeconds: 7200 }, seconds: 3300 },
+    { name: 'an operator cap of unknown expiry', input: { unknownExpirySeconds: 600, atMostSeconds: 60 }, seconds: 60 },
+    { name: 'a negative cap is 0', input: { expiresAt: at(3600), atMostSeconds: -5 }, seconds: 0 },
   ])('$name', ({ input, seconds }) => {
     expect(cacheSeconds({ now: NOW, ...input })).toBe(seconds);
   });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_KINDS } from '../../core/errors.ts';
 import { runLikeKubelet } from '../../core/kubelet.ts';
 import { encodeRequest } from '../../core/protocol.ts';
-import { defineProvider } from '../../core/provider.ts';
+import { type Credential, defineProvider } from '../../core/provider.ts';
 import { MAX_REQUEST_BYTES, runProvider } from '../../core/run.ts';
 import { type FakeIssuer, startFakeIssuer } from '../../core/testing/issuer.ts';
 
@@ -264,5 +264,138 @@ describe('the token is judged only on the path that exchanges it', () => {
     const result = await exec(noAudience, 'not-a-jwt-at-all', { [ROLE]: 'reader' }, 2);
     expect(result).toMatchObject({ code: 0, username: 'node', calls: [{ serviceAccount: false }] });
     expect(result.stderr).toMatch(/service account token not used: this provider takes no token/);
+  });
+});
+
+describe("a credential's answer: other entries, its own cacheKeyType, an operator's cap", () => {
+  const HOUR = 3600_000;
+  async function answer(credential: Record<string, unknown>, token?: string) {
+    const provider = defineProvider({
+      name: 'answer-fixture',
+      matchImages: ['*.fixture.test'],
+      cacheType: 'ServiceAccount',
+      getCredentials: async () =>
+        ({ username: 'u', password: 'main-password', ...credential }) as Credential,
+    });
+    let stdout = '';
+    let stderr = '';
+    const request = encodeRequest({
+      apiVersion: 'credentialprovider.kubelet.k8s.io/v1',
+      image: 'r.fixture.test/team/app',
+      ...(token ? { serviceAccountToken: token } : {}),
+    });
+    const code = await runProvider(provider, {
+      argv: [],
+      env: {},
+      stdin: (async function* () {
+        yield request;
+      })(),
+      stdout: (text) => {
+        stdout += text;
+      },
+      stderr: (text) => {
+        stderr += text;
+      },
+    });
+    return { code, stderr, response: stdout ? JSON.parse(stdout) : undefined };
+  }
+
+  it.each([
+    {
+      name: 'others are added under their keys; the first to claim a key keeps it',
+      credential: {
+        keys: ['r.fixture.test/team'],
+        others: [
+          { username: 'o', password: 'other-password', keys: ['r.fixture.test'] },
+          { username: 'dup', password: 'dup-password', keys: ['r.fixture.test/team'] },
+        ],
+        cacheKeyType: 'Image',
+      },
+      auth: {
+        'r.fixture.test/team': { username: 'u', password: 'main-password' },
+        'r.fixture.test': { username: 'o', password: 'other-password' },
+      },
+      cacheKeyType: 'Image',
+    },
+    {
+      name: 'a Registry answer may be covered by another entry',
+      credential: {
+        keys: ['r.fixture.test/team'],
+        others: [{ username: 'o', password: 'p2', keys: ['r.fixture.test'] }],
+      },
+      auth: {
+        'r.fixture.test/team': { username: 'u', password: 'main-password' },
+        'r.fixture.test': { username: 'o', password: 'p2' },
+      },
+      cacheKeyType: 'Registry',
+    },
+    {
+      name: 'its own cacheKeyType overrides the provider default',
+      credential: { cacheKeyType: 'Global' },
+      auth: { 'r.fixture.test': { username: 'u', password: 'main-password' } },
+      cacheKeyType: 'Global',
+    },
+  ])('$name', async ({ credential, auth, cacheKeyType }) => {
+    const run = await answer(credential);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.response.auth).toEqual(auth);
+    expect(run.response.cacheKeyType).toBe(cacheKeyType);
+  });
+
+  it.each([
+    {
+      name: 'a cap below the expiry wins',
+      credential: { expiresAt: new Date(Date.now() + HOUR), cacheSecondsAtMost: 90 },
+      duration: '1m30s',
+    },
+    {
+      name: 'a cap above the expiry does not extend it',
+      credential: { expiresAt: new Date(Date.now() + HOUR), cacheSecondsAtMost: 7200 },
+      duration: /^5\dm\d+s$/,
+    },
+    {
+      name: 'a cap of 0: not cached',
+      credential: { expiresAt: new Date(Date.now() + HOUR), cacheSecondsAtMost: 0 },
+      duration: '0s',
+    },
+    {
+      name: 'caps an unknown expiry too',
+      credential: { unknownExpirySeconds: 600, cacheSecondsAtMost: 60 },
+      duration: '1m0s',
+    },
+  ])('$name', async ({ credential, duration }) => {
+    const run = await answer(credential);
+    expect(run.code, run.stderr).toBe(0);
+    if (typeof duration === 'string') expect(run.response.cacheDuration).toBe(duration);
+    else expect(run.response.cacheDuration).toMatch(duration);
+  });
+
+  it.each([
+    {
+      name: 'a Registry answer with only path keys',
+      credential: { keys: ['r.fixture.test/team'] },
+      error: 'no auth key covers every image on r.fixture.test',
+    },
+    {
+      name: 'no key of any entry matches the image',
+      credential: {
+        keys: ['other.fixture.test'],
+        others: [{ username: 'o', password: 'p2', keys: ['r.fixture.test/else'] }],
+      },
+      error: 'no auth key of answer-fixture matches image r.fixture.test/team/app',
+    },
+  ])('refuses $name', async ({ credential, error }) => {
+    const run = await answer(credential);
+    expect(run.code).toBe(ERROR_KINDS.internal);
+    expect(run.stderr).toContain(error);
+    expect(run.response).toBeUndefined();
+  });
+
+  it("refuses another entry whose password is the pod's token", async () => {
+    const token = await issuer.mint({ audience: 'x', namespace: 'team', serviceAccount: 'puller' });
+    const run = await answer({ others: [{ username: 'o', password: token, keys: ['r.fixture.test'] }] }, token);
+    expect(run.code).toBe(ERROR_KINDS.internal);
+    expect(run.stderr).toContain('returned the service account token as the password');
+    expect(run.stderr).not.toContain(token);
   });
 });
