@@ -15,7 +15,8 @@ export const GAR_FLAGS = {
     type: 'string',
     short: 'a',
     default: 'gcr',
-    description: 'upstream auth flow; only gcr (the metadata server or workload identity) is supported',
+    description:
+      'gcr (the node or pod identity, Google hosts), dockercfg or dockercfg-url (the instance attribute google-dockercfg[-url])',
   },
   'identity-provider': {
     type: 'string',
@@ -37,8 +38,14 @@ export type GarFlags = FlagValues<typeof GAR_FLAGS>;
 
 export const AUTH_FLOWS = ['gcr', 'dockercfg', 'dockercfg-url'] as const;
 export const SUBCOMMAND = 'get-credentials';
+export type AuthFlow = (typeof AUTH_FLOWS)[number];
 export type GarConfig =
   | { mode: 'node' }
+  /**
+   * The dockercfg flows: the credentials the instance's metadata holds, for the registries it names.
+   * `notes`: identity flags given with them, which only the gcr flow uses (warned, as upstream).
+   */
+  | { mode: 'dockercfg'; flow: Exclude<AuthFlow, 'gcr'>; notes: string[] }
   /**
    * GKE: STS only for service accounts that opt in with iam.gke.io/enable-wi-image-pull. `notes`:
    * flag values upstream accepts that look wrong, logged as warnings rather than refused.
@@ -47,25 +54,33 @@ export type GarConfig =
   /** Self-managed: STS for every pod that comes with a token. */
   | { mode: 'federation'; federation: Federation };
 
+/** The configs of the gcr flow, where an identity (the node's or the pod's) answers. */
+export type IdentityConfig = Exclude<GarConfig, { mode: 'dockercfg' }>;
+
 /** Reads and checks the command line; throws a usage error naming the fix. */
 export function readConfig(flags: GarFlags, positionals: string[] = []): GarConfig {
   checkPositionals(positionals);
-  checkAuthFlow(flags.authFlow ?? 'gcr');
+  const flow = checkAuthFlow(flags.authFlow ?? 'gcr');
   const identityProvider = flags['identity-provider'] || undefined;
   const stsAudience = flags['sts-audience'] || undefined;
   const credentialConfig = flags['credential-config'] || undefined;
+  // Upstream's order (validateFlags): the flow, then --project-id, whichever the flow.
+  if (identityProvider && !flags['project-id']) {
+    throw new CredkitError('usage', '--project-id is required when --identity-provider is set');
+  }
   const given = [
     identityProvider && '--identity-provider',
     stsAudience && '--sts-audience',
     credentialConfig && '--credential-config',
-  ].filter(Boolean);
+  ].filter((name): name is string => Boolean(name));
+  if (flow !== 'gcr') return { mode: 'dockercfg', flow, notes: given.map((name) => onlyForGcr(name, flow)) };
   if (given.length > 1) {
     throw new CredkitError(
       'usage',
       `${given.join(' and ')} are exclusive: give the one workload identity source you use`,
     );
   }
-  if (identityProvider) return { mode: 'gke', ...gkeFederation(identityProvider, flags['project-id']) };
+  if (identityProvider) return { mode: 'gke', ...gkeFederation(identityProvider, flags['project-id'] as string) };
   if (stsAudience)
     return { mode: 'federation', federation: federationFor(checkStsAudience(stsAudience, '--sts-audience')) };
   if (credentialConfig) return { mode: 'federation', federation: fromCredentialConfig(credentialConfig) };
@@ -80,22 +95,19 @@ function checkPositionals(positionals: string[]): void {
 }
 
 /** Upstream's check and message (getcredentials.go, AuthFlowFlagError): case-sensitive. */
-function checkAuthFlow(flow: string): void {
+function checkAuthFlow(flow: string): AuthFlow {
   if (!(AUTH_FLOWS as readonly string[]).includes(flow)) {
     throw new CredkitError(
       'usage',
       `invalid value ${JSON.stringify(flow)} for authFlow (must be one of "gcr", "dockercfg", or "dockercfg-url")`,
     );
   }
-  // The dockercfg flows hand a metadata attribute's credentials to whatever hosts it names; that
-  // is what imagePullSecrets are for, and it cannot keep to "Google hosts only".
-  if (flow !== 'gcr') {
-    throw new CredkitError(
-      'usage',
-      `--authFlow=${flow} is not supported by credkit-gar: drop the flag (gcr is the default) and move the ` +
-        'google-dockercfg credentials to an imagePullSecret',
-    );
-  }
+  return flow as AuthFlow;
+}
+
+/** Upstream's warning for --identity-provider (and PR #1248's for --sts-audience): taken, then unused. */
+function onlyForGcr(flag: string, flow: AuthFlow): string {
+  return `${flag} was set but --authFlow is ${JSON.stringify(flow)}: it only has effect when --authFlow=gcr`;
 }
 
 // Project ids are 6-30 characters; legacy domain-scoped ones carry a `domain:` prefix.
@@ -105,8 +117,7 @@ const PROJECT_ID = /^(?:[a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
  * Upstream takes any --identity-provider and any non-empty --project-id (getcredentials.go): values
  * that look wrong are warned about, not refused, so a config that works upstream works here.
  */
-function gkeFederation(identityProvider: string, projectId: string | undefined) {
-  if (!projectId) throw new CredkitError('usage', '--project-id is required when --identity-provider is set');
+function gkeFederation(identityProvider: string, projectId: string) {
   const notes: string[] = [];
   if (!PROJECT_ID.test(projectId)) {
     notes.push(`--project-id ${quote(projectId)} does not look like a project id (like my-project)`);
@@ -127,7 +138,7 @@ function gkeFederation(identityProvider: string, projectId: string | undefined) 
   return { federation, notes };
 }
 
-/** The audience the pod's token must carry, or undefined in node mode (tokens are not used). */
+/** The audience the pod's token must carry, or undefined when tokens are not used (node, dockercfg). */
 export function tokenAudienceOf(config: GarConfig): string | undefined {
-  return config.mode === 'node' ? undefined : config.federation.tokenAudience;
+  return config.mode === 'node' || config.mode === 'dockercfg' ? undefined : config.federation.tokenAudience;
 }

@@ -6,7 +6,7 @@
  * `iam.gke.io/gcp-service-account` adds the impersonation leg GKE's other components use (§5.3).
  */
 import { CredkitError } from '../../core/index.ts';
-import type { GarConfig } from './config.ts';
+import type { GarConfig, IdentityConfig } from './config.ts';
 import { checkServiceAccountEmail, type Federation } from './federation.ts';
 
 /** GKE's per-service-account opt-in to pulling images as the pod (upstream EnableWIImagePullAnnotation). */
@@ -32,11 +32,11 @@ export interface PlanInput {
  * "Fallback to Node SA" otherwise); node mode none.
  */
 export function exchangesToken(config: GarConfig, annotations: Record<string, string>): boolean {
-  if (config.mode === 'node') return false;
+  if (config.mode === 'node' || config.mode === 'dockercfg') return false;
   return config.mode === 'federation' || annotations[ENABLE_WI_IMAGE_PULL] === 'true';
 }
 
-export function planIdentity(config: GarConfig, input: PlanInput): IdentityPlan {
+export function planIdentity(config: IdentityConfig, input: PlanInput): IdentityPlan {
   const annotations = input.serviceAccount?.annotations ?? input.requestAnnotations ?? {};
   if (config.mode === 'node') {
     if (annotations[ENABLE_WI_IMAGE_PULL] !== 'true') return { kind: 'node', reason: 'node mode' };

@@ -1,8 +1,9 @@
 /**
  * A fake Google Cloud for tests, behind a fake world's proxy at the real hostnames
- * (research/gcp-gar.md §5): the metadata server, STS, IAM Credentials and Artifact Registry /
- * Container Registry endpoints. Each is strict where Google is: the metadata server wants
- * `Metadata-Flavor: Google`, STS verifies the subject token's signature, issuer, audience and expiry
+ * (research/gcp-gar.md §5): the metadata server, STS, IAM Credentials, Cloud Storage signed URLs
+ * (what `google-dockercfg-url` names) and Artifact Registry / Container Registry endpoints. Each is
+ * strict where Google is: the metadata server wants `Metadata-Flavor: Google`, Cloud Storage wants
+ * an unexpired signature and no other credential on the request, STS verifies the subject token's signature, issuer, audience and expiry
  * against the fake issuer, IAM Credentials impersonates only for allowed principals, and the
  * registry accepts only access tokens this fake issued, through the Docker token handshake real
  * clients (skopeo) perform. Faults and call counts come from the kit's fake servers; endpoints are
@@ -11,8 +12,18 @@
 import { randomBytes } from 'node:crypto';
 import type { FakeRequest, FakeResponse, FakeServer, FakeWorld, Fault } from '../../../core/testing/index.ts';
 import { type Pull, registryEndpoint, registryHandler } from './registry.ts';
+import { type FakeStorage, storageEndpoint, storageHandler } from './storage.ts';
 
 export type { Pull } from './registry.ts';
+export type { FakeStorage } from './storage.ts';
+
+/** A registry login the fake registries accept besides Google access tokens (a dockercfg entry's). */
+export interface RegistryLogin {
+  username: string;
+  password: string;
+  /** Who a pull with it is recorded as. */
+  identity: string;
+}
 
 export interface FakeWorkloadIdentityPool {
   /** The STS audience of the pool provider: `//iam.googleapis.com/...` or `identitynamespace:...`. */
@@ -33,6 +44,12 @@ export interface FakeGoogleCloudOptions {
   /** Lifetime of metadata and STS access tokens (default 3599 and 3600, as Google's). */
   metadataTokenSeconds?: number;
   stsTokenSeconds?: number;
+  /** Instance attributes (`google-dockercfg`, `google-dockercfg-url`, ...), served as text. */
+  attributes?: Record<string, string>;
+  /** Logins the registries accept as Basic credentials, besides access tokens. */
+  registryLogins?: RegistryLogin[];
+  /** Cloud Storage objects (`/bucket/name` -> body), readable only through `storage.signedUrl`. */
+  storageObjects?: Record<string, string>;
 }
 
 export interface IssuedToken {
@@ -48,6 +65,12 @@ export interface FakeGoogleCloud {
   sts: FakeServer;
   iamCredentials: FakeServer;
   registry: FakeServer;
+  /** Cloud Storage at storage.googleapis.com, and the signed URLs it honours. */
+  storage: FakeStorage;
+  /** The instance attributes, live: a test may set or delete one between execs. */
+  attributes: Record<string, string>;
+  /** The Cloud Storage objects, live. */
+  storageObjects: Record<string, string>;
   /** Every access token handed out, in order. */
   issued: IssuedToken[];
   /** The identity an access token stands for, if this fake issued it. */
@@ -88,6 +111,8 @@ export async function startFakeGoogleCloud(
 ): Promise<FakeGoogleCloud> {
   const issued: IssuedToken[] = [];
   const pulls: Pull[] = [];
+  const attributes = { ...options.attributes };
+  const storageObjects = { ...options.storageObjects };
   const issue = (identity: string, via: IssuedToken['via'], seconds: number): IssuedToken => {
     const record = {
       token: `ya29.${via}-${randomBytes(24).toString('base64url')}`,
@@ -101,11 +126,15 @@ export async function startFakeGoogleCloud(
   const valid = (token: string | undefined, via?: IssuedToken['via']) =>
     issued.find((t) => t.token === token && t.expiresAt > Date.now() && (via === undefined || t.via === via));
 
-  const metadata = await world.serve(['metadata.google.internal', '169.254.169.254'], metadataHandler(options, issue), {
-    tls: false,
-    name: 'metadata',
-    label: (req) => `metadata.${req.url.pathname.split('/').pop() || 'list'}`,
-  });
+  const metadata = await world.serve(
+    ['metadata.google.internal', '169.254.169.254'],
+    metadataHandler(options, attributes, issue),
+    {
+      tls: false,
+      name: 'metadata',
+      label: (req) => `metadata.${req.url.pathname.split('/').pop() || 'list'}`,
+    },
+  );
   const sts = await world.serve(['sts.googleapis.com'], stsHandler(world, options, issue), {
     name: 'sts',
     label: () => 'sts.token',
@@ -120,15 +149,34 @@ export async function startFakeGoogleCloud(
     'gcr.io',
     'eu.gcr.io',
   ];
-  const registry = await world.serve(registryHosts, registryHandler(valid, pulls), {
+  const login = (username: string, password: string) =>
+    ['_token', 'oauth2accesstoken'].includes(username)
+      ? valid(password)
+      : options.registryLogins?.find((l) => l.username === username && l.password === password);
+  const registry = await world.serve(registryHosts, registryHandler(login, pulls), {
     name: 'registry',
     label: registryEndpoint,
+  });
+  const signatures = new Map<string, number>();
+  const storageServer = await world.serve(['storage.googleapis.com'], storageHandler(storageObjects, signatures), {
+    name: 'storage',
+    label: storageEndpoint,
+  });
+  const storage: FakeStorage = Object.assign(storageServer, {
+    signedUrl(path: string, expiresInSeconds = 600) {
+      const signature = randomBytes(32).toString('hex');
+      signatures.set(signature, Date.now() + expiresInSeconds * 1000);
+      return `https://storage.googleapis.com${path}?X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Expires=${expiresInSeconds}&X-Goog-Signature=${signature}`;
+    },
   });
   return {
     metadata,
     sts,
     iamCredentials,
     registry,
+    storage,
+    attributes,
+    storageObjects,
     issued,
     whoIs: (token) => valid(token)?.identity,
     pulls,
@@ -142,7 +190,7 @@ type Valid = (token: string | undefined, via?: IssuedToken['via']) => IssuedToke
 const FLAVOR = { 'Metadata-Flavor': 'Google' };
 
 /** GCE metadata: refuses requests without Metadata-Flavor, and proxied ones (X-Forwarded-For), as Google's does. */
-function metadataHandler(options: FakeGoogleCloudOptions, issue: Issue) {
+function metadataHandler(options: FakeGoogleCloudOptions, attributes: Record<string, string>, issue: Issue) {
   const email =
     options.nodeServiceAccount === undefined
       ? '1234-compute@developer.gserviceaccount.com'
@@ -154,6 +202,10 @@ function metadataHandler(options: FakeGoogleCloudOptions, issue: Issue) {
         headers: { ...FLAVOR, 'content-type': 'text/html' },
         body: 'Missing required header "Metadata-Flavor": "Google"',
       };
+    }
+    const attribute = /^\/computeMetadata\/v1\/instance\/attributes\/([^/]+)$/.exec(req.url.pathname)?.[1];
+    if (attribute !== undefined && req.method === 'GET' && Object.hasOwn(attributes, attribute)) {
+      return { headers: { ...FLAVOR, 'content-type': 'application/text' }, body: attributes[attribute] };
     }
     const base = '/computeMetadata/v1/instance/service-accounts/';
     if (!req.url.pathname.startsWith(base) || req.method !== 'GET' || !email) {

@@ -19,8 +19,11 @@ export interface Pull {
   identity: string;
 }
 
-/** The identity an access token stands for, if the fake cloud issued it and it has not expired. */
-export type TokenLookup = (token: string | undefined) => { identity: string } | undefined;
+/**
+ * The identity a Basic login stands for: `_token` with an access token the fake cloud issued and
+ * that has not expired, or a login the fake was given (a dockercfg entry's).
+ */
+export type LoginLookup = (username: string, password: string) => { identity: string } | undefined;
 
 export function registryEndpoint(req: FakeRequest): string {
   const path = req.url.pathname;
@@ -34,20 +37,19 @@ export function registryEndpoint(req: FakeRequest): string {
 
 /**
  * The Docker registry token handshake Artifact Registry uses: 401 with a Bearer challenge, then
- * `GET /v2/token` with Basic `_token:<access token>` (or `oauth2accesstoken`), then the registry
- * token on every call. Basic auth straight on /v2 calls is accepted too.
+ * `GET /v2/token` with Basic `_token:<access token>` (or `oauth2accesstoken`, or another login),
+ * then the registry token on every call. Basic auth straight on /v2 calls is accepted too.
  */
-export function registryHandler(valid: TokenLookup, pulls: Pull[]) {
+export function registryHandler(login: LoginLookup, pulls: Pull[]) {
   const registryTokens = new Map<string, string>();
   const identityOf = (req: FakeRequest): string | undefined => {
     const [scheme, value] = String(req.headers.authorization ?? '').split(' ');
     if (scheme === 'Bearer') return registryTokens.get(value ?? '');
     if (scheme !== 'Basic') return undefined;
-    const [user, ...rest] = Buffer.from(value ?? '', 'base64')
+    const [user = '', ...rest] = Buffer.from(value ?? '', 'base64')
       .toString('utf8')
       .split(':');
-    if (user !== '_token' && user !== 'oauth2accesstoken') return undefined;
-    return valid(rest.join(':'))?.identity;
+    return login(user, rest.join(':'))?.identity;
   };
   const unauthorized = (req: FakeRequest): FakeResponse => ({
     status: 401,

@@ -24,36 +24,51 @@ function errorOf(run: () => unknown): CredkitError | undefined {
 
 describe('upstream TestValidateAuthFlow, ported', () => {
   const flows = ['gcr', 'dockercfg', 'dockercfg-url'];
-  const unsupported = 'is not supported by credkit-gar';
   const cases = [
-    ...flows.map((flow) => ({
-      name: `${flow} alone`,
-      flags: { authFlow: flow },
-      error: flow === 'gcr' ? undefined : unsupported,
-    })),
+    ...flows.map((flow) => ({ name: `${flow} alone`, flags: { authFlow: flow }, error: undefined, notes: [] })),
     ...['bad-flow', '', 'Gcrauthflow', 'Gcr'].map((flow) => ({
       name: `bad flow ${JSON.stringify(flow)} (case-sensitive)`,
       flags: { authFlow: flow },
       error: `invalid value ${JSON.stringify(flow)} for authFlow (must be one of "gcr", "dockercfg", or "dockercfg-url")`,
+      notes: [],
     })),
+    // Upstream: ok, with a warning for the dockercfg flows (the flag only has effect with gcr).
     ...flows.map((flow) => ({
       name: `${flow} with identity provider and project`,
       flags: { authFlow: flow, 'identity-provider': CP, 'project-id': 'my-project' },
-      error: flow === 'gcr' ? undefined : unsupported,
+      error: undefined,
+      notes: flow === 'gcr' ? [] : [`--identity-provider was set but --authFlow is "${flow}"`],
     })),
-    {
-      name: 'identity provider without project (ErrProjectIDRequired)',
-      flags: { authFlow: 'gcr', 'identity-provider': CP },
+    // Upstream: ErrProjectIDRequired whatever the flow.
+    ...flows.map((flow) => ({
+      name: `${flow}: identity provider without project (ErrProjectIDRequired)`,
+      flags: { authFlow: flow, 'identity-provider': CP },
       error: '--project-id is required when --identity-provider is set',
-    },
+      notes: [],
+    })),
+    // PR #1248's fork warns for --sts-audience with another flow; credkit's --credential-config alike.
+    ...['sts-audience', 'credential-config'].map((flag) => ({
+      name: `dockercfg with --${flag} (warned, unused)`,
+      flags: { authFlow: 'dockercfg', [flag]: flag === 'sts-audience' ? WIF_STS_AUDIENCE : '/no/such/file.json' },
+      error: undefined,
+      notes: [`--${flag} was set but --authFlow is "dockercfg": it only has effect when --authFlow=gcr`],
+    })),
   ];
-  it.each(cases)('$name', ({ flags, error }) => {
-    const thrown = errorOf(() => readConfig(flags as Flags, ['get-credentials']));
+  it.each(cases)('$name', ({ flags, error, notes }) => {
+    let config: GarConfig | undefined;
+    const thrown = errorOf(() => {
+      config = readConfig(flags as Flags, ['get-credentials']);
+    });
     if (error === undefined) expect(thrown).toBeUndefined();
     else {
       expect(thrown?.kind).toBe('usage');
       expect(thrown?.message).toContain(error);
+      return;
     }
+    const said = config && 'notes' in config ? config.notes : [];
+    expect(said).toHaveLength(notes.length);
+    for (const [i, note] of notes.entries()) expect(said[i]).toContain(note);
+    expect(config?.mode === 'dockercfg').toBe(flags.authFlow !== 'gcr');
   });
 });
 
@@ -173,7 +188,7 @@ describe('modes and the audience the pod token must carry', () => {
     const config = readConfig(flags);
     expect(config.mode).toBe(mode);
     expect(tokenAudienceOf(config)).toBe(token);
-    if (config.mode !== 'node') {
+    if (config.mode !== 'node' && config.mode !== 'dockercfg') {
       expect(config.federation).toMatchObject({
         stsAudience: sts,
         tokenUrl: 'https://sts.googleapis.com/v1/token',

@@ -4,16 +4,16 @@
  * the service account email check, and which hosts are Google's (§1.4).
  */
 import { describe, expect, it } from 'vitest';
-import { readConfig } from '../../../adapters/gar/config.ts';
+import { type IdentityConfig, readConfig } from '../../../adapters/gar/config.ts';
 import { checkServiceAccountEmail } from '../../../adapters/gar/federation.ts';
 import { type PlanInput, planIdentity } from '../../../adapters/gar/identity.ts';
 import { isGoogleRegistry } from '../../../adapters/gar/registry.ts';
 import { CredkitError, parseImage } from '../../../core/index.ts';
 import { CP, ENABLE, PULLER_GSA, WIF_STS_AUDIENCE } from './world.ts';
 
-const gke = readConfig({ 'identity-provider': CP, 'project-id': 'my-project' });
-const federation = readConfig({ 'sts-audience': WIF_STS_AUDIENCE });
-const node = readConfig({});
+const gke = readConfig({ 'identity-provider': CP, 'project-id': 'my-project' }) as IdentityConfig;
+const federation = readConfig({ 'sts-audience': WIF_STS_AUDIENCE }) as IdentityConfig;
+const node = readConfig({}) as IdentityConfig;
 const subject = 'system:serviceaccount:team:puller';
 const withToken = (annotations: Record<string, string> = {}): PlanInput => ({
   serviceAccount: { identity: { subject }, annotations },
@@ -23,7 +23,7 @@ const withToken = (annotations: Record<string, string> = {}): PlanInput => ({
 describe('the workload identity decision table', () => {
   const cases: Array<{
     name: string;
-    config: ReturnType<typeof readConfig>;
+    config: IdentityConfig;
     input: PlanInput;
     expected: 'node' | 'workload' | 'error';
     impersonate?: string;
@@ -102,7 +102,7 @@ describe('the workload identity decision table', () => {
 
   it('an annotation wins over the credential config impersonation; the config is the default', () => {
     const config = readConfig({ 'sts-audience': WIF_STS_AUDIENCE });
-    if (config.mode === 'node') throw new Error('unreachable');
+    if (config.mode === 'node' || config.mode === 'dockercfg') throw new Error('unreachable');
     const withDefault = {
       ...config,
       federation: { ...config.federation, impersonate: 'default@p-123456.iam.gserviceaccount.com' },

@@ -395,12 +395,6 @@ describe('throttling, outages and odd answers', () => {
       `the metadata server (127.0.0.1:${closed}) refused the connection (ECONNREFUSED): check that it is reachable, or check HTTPS_PROXY/NO_PROXY: the node identity needs the GCE metadata server`,
     );
   });
-
-  it('KUBE_SIDECAR_CACHE_DURATION is ignored with a warning: the lifetime still drives the cache', async () => {
-    const run = await runGar(g, { env: { KUBE_SIDECAR_CACHE_DURATION: '0s' } });
-    expect(run.stderr).toContain('KUBE_SIDECAR_CACHE_DURATION is ignored');
-    expect(seconds(run.response?.cacheDuration)).toBeGreaterThan(0);
-  });
 });
 
 describe('no secret is ever printed, at any verbosity', () => {

@@ -22,6 +22,26 @@ export const IMAGE = 'us-central1-docker.pkg.dev/my-project/my-repo/my-image';
 export const ENABLE = { 'iam.gke.io/enable-wi-image-pull': 'true' };
 export const ROOT_DIR = new URL('../../../', import.meta.url).pathname;
 
+/*
+ * What an administrator put on the node's instance for the dockercfg flows: a JSON key login for
+ * Artifact Registry (keyed with a scheme, as `docker login` writes it) and a robot on another registry.
+ */
+export const OTHER_REGISTRY = 'registry.example.com';
+export const KEY_LOGIN = {
+  username: '_json_key',
+  password: JSON.stringify({ type: 'service_account', client_email: 'dockercfg@my-project.iam.gserviceaccount.com' }),
+  identity: 'dockercfg@my-project.iam.gserviceaccount.com',
+};
+export const ROBOT_LOGIN = { username: 'robot$puller', password: 'robot-secret-0123456789', identity: 'robot$puller' };
+export const NODE_DOCKERCFG = {
+  'https://us-central1-docker.pkg.dev': {
+    email: 'not-used@example.com',
+    auth: Buffer.from(`${KEY_LOGIN.username}:${KEY_LOGIN.password}`).toString('base64'),
+  },
+  [OTHER_REGISTRY]: { username: ROBOT_LOGIN.username, password: ROBOT_LOGIN.password },
+};
+export const DOCKERCFG_OBJECT = '/node-config/dockercfg.json';
+
 export interface GarWorld {
   world: FakeWorld;
   cloud: FakeGoogleCloud;
@@ -33,7 +53,10 @@ export async function startGarWorld(): Promise<GarWorld> {
   const puller = 'system:serviceaccount:team:puller';
   const cloud = await startFakeGoogleCloud(world, {
     nodeServiceAccount: NODE_SA,
-    registryHosts: ['us-central1-docker.pkg.dev', 'us-docker.pkg.dev', 'gcr.io', 'eu.gcr.io'],
+    registryHosts: ['us-central1-docker.pkg.dev', 'us-docker.pkg.dev', 'gcr.io', 'eu.gcr.io', OTHER_REGISTRY],
+    registryLogins: [KEY_LOGIN, ROBOT_LOGIN],
+    attributes: { 'google-dockercfg': JSON.stringify(NODE_DOCKERCFG) },
+    storageObjects: { [DOCKERCFG_OBJECT]: JSON.stringify(NODE_DOCKERCFG) },
     pools: [
       { stsAudience: GKE_AUDIENCE, tokenAudience: 'my-project.svc.id.goog' },
       { stsAudience: CUSTOM_AUDIENCE, tokenAudience: 'my-project.svc.id.goog' },
@@ -44,6 +67,7 @@ export async function startGarWorld(): Promise<GarWorld> {
       [PULLER_GSA]: [principalFor(WIF_STS_AUDIENCE, puller), principalFor(GKE_AUDIENCE, puller)],
     },
   });
+  cloud.attributes['google-dockercfg-url'] = cloud.storage.signedUrl(DOCKERCFG_OBJECT, 24 * 3600);
   return { world, cloud, close: () => world.close() };
 }
 
@@ -96,14 +120,14 @@ export async function runGar(
 /** All calls the fake cloud saw, by endpoint. */
 export function callCounts(cloud: FakeGoogleCloud): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const server of [cloud.metadata, cloud.sts, cloud.iamCredentials, cloud.registry]) {
+  for (const server of [cloud.metadata, cloud.sts, cloud.iamCredentials, cloud.registry, cloud.storage]) {
     for (const req of server.requests) counts[req.endpoint ?? '?'] = (counts[req.endpoint ?? '?'] ?? 0) + 1;
   }
   return counts;
 }
 
 export function resetCloud(cloud: FakeGoogleCloud): void {
-  for (const server of [cloud.metadata, cloud.sts, cloud.iamCredentials, cloud.registry]) {
+  for (const server of [cloud.metadata, cloud.sts, cloud.iamCredentials, cloud.registry, cloud.storage]) {
     server.resetCalls();
     server.faults.clear();
   }
