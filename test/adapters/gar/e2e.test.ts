@@ -3,8 +3,6 @@
  * Google Cloud at real hostnames through the CONNECT proxy with the test CA, and a real registry
  * client (skopeo) pulling with what it returned. The kubelet's verdict is the judge.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RESOURCE_EXHAUSTED } from '../../../adapters/gar/fake/index.ts';
 import { ERROR_KINDS } from '../../../core/index.ts';
@@ -20,15 +18,17 @@ import {
   ENABLE,
   type GarWorld,
   IMAGE,
+  KEY_LOGIN,
   NODE_SA,
+  OTHER_REGISTRY,
   PULLER_GSA,
+  ROBOT_LOGIN,
   resetCloud,
   startGarWorld,
   WIF_STS_AUDIENCE,
   WIF_TOKEN_AUDIENCE,
 } from './world.ts';
 
-const run = promisify(execFile);
 let g: GarWorld;
 beforeAll(async () => {
   g = await startGarWorld();
@@ -228,12 +228,20 @@ describe('credkit-gar as the kubelet runs it', () => {
     expect(g.world.proxy.connects.length).toBe(connects);
   });
 
-  it.each([
+  it.each<{ name: string; args: string[]; stdin?: string; env?: Record<string, string>; code: number; error: string }>([
     {
-      name: 'a dockercfg flow',
-      args: ['get-credentials', '--authFlow=dockercfg'],
+      name: 'a bad KUBE_SIDECAR_CACHE_TYPE (case-sensitive, as upstream)',
+      args: NODE_ARGS,
+      env: { KUBE_SIDECAR_CACHE_TYPE: 'Registry' },
       code: ERROR_KINDS.usage,
-      error: '--authFlow=dockercfg is not supported',
+      error: 'KUBE_SIDECAR_CACHE_TYPE "Registry": Unknown cache key',
+    },
+    {
+      name: 'a KUBE_SIDECAR_CACHE_DURATION without a unit',
+      args: ['get-credentials', '-a', 'dockercfg'],
+      env: { KUBE_SIDECAR_CACHE_DURATION: '60' },
+      code: ERROR_KINDS.usage,
+      error: 'KUBE_SIDECAR_CACHE_DURATION "60" is not a Go duration',
     },
     {
       name: 'a bad flow (case-sensitive)',
@@ -254,11 +262,78 @@ describe('credkit-gar as the kubelet runs it', () => {
       code: ERROR_KINDS.request,
       error: 'stdin is not a JSON CredentialProviderRequest',
     },
-  ])('refuses $name with one line', async ({ args, stdin, code, error }) => {
-    const result = await kubelet(args, stdin ? { stdin } : {});
+  ])('refuses $name with one line', async ({ args, stdin, env, code, error }) => {
+    const result = await kubelet(args, { ...(stdin ? { stdin } : {}), ...(env ? { env } : {}) });
     expect(result.exitCode).toBe(code);
     expect(result.stdout).toBe('');
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toContain(error);
+  });
+});
+
+// An administrator's registry logins on the instance (research/gcp-gar.md §1.2), as a kubelet config
+// for them would say: matchImages for those registries, upstream's flag, nothing else.
+describe('the dockercfg flows as the kubelet runs them', () => {
+  const MATCH = [OTHER_REGISTRY, '*.pkg.dev'];
+  const OTHER_IMAGE = `${OTHER_REGISTRY}/team/app`;
+
+  it.each([
+    { flow: 'dockercfg', image: OTHER_IMAGE, key: OTHER_REGISTRY, login: ROBOT_LOGIN },
+    { flow: 'dockercfg', image: IMAGE, key: 'https://us-central1-docker.pkg.dev', login: KEY_LOGIN },
+    { flow: 'dockercfg-url', image: OTHER_IMAGE, key: OTHER_REGISTRY, login: ROBOT_LOGIN },
+    { flow: 'dockercfg-url', image: IMAGE, key: 'https://us-central1-docker.pkg.dev', login: KEY_LOGIN },
+  ])('-a $flow, $image: the entry for it, valid, and skopeo pulls with it', async ({ flow, image, key, login }) => {
+    const result = await kubelet(['get-credentials', '--v=3', '-a', flow], { image, matchImages: MATCH });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.verdict).toMatchObject({ valid: true, cacheKey: image, cacheSeconds: 0, matchingKeys: [key] });
+    expect(result.response).toMatchObject({ cacheKeyType: 'Image', cacheDuration: '0s' });
+    expect(result.response?.auth).toEqual({ [key]: { username: login.username, password: login.password } });
+    expect(g.cloud.metadata.calls('metadata.token')).toBe(0);
+    for (const secret of [KEY_LOGIN.password, ROBOT_LOGIN.password]) expect(result.stderr).not.toContain(secret);
+    const pulled = await inspectWithSkopeo(g.world, `${image}:latest`, login);
+    expect(pulled.ok, pulled.ok ? '' : pulled.error).toBe(true);
+    expect(g.cloud.pulls.at(-1)?.identity).toBe(login.identity);
+  });
+
+  it('KUBE_SIDECAR_CACHE_TYPE=global and KUBE_SIDECAR_CACHE_DURATION=1h in the config env: every entry, cached an hour', async () => {
+    const result = await kubelet(['get-credentials', '-a', 'dockercfg-url'], {
+      image: OTHER_IMAGE,
+      matchImages: MATCH,
+      env: { KUBE_SIDECAR_CACHE_TYPE: 'global', KUBE_SIDECAR_CACHE_DURATION: '1h' },
+    });
+    expect(result.verdict).toMatchObject({ valid: true, cacheKey: '<global>', cacheSeconds: 3600 });
+    expect(result.stdout).toMatch(/"cacheKeyType":"Global","cacheDuration":"1h0m0s"/);
+    expect(Object.keys(result.response?.auth ?? {}).sort()).toEqual([
+      'https://us-central1-docker.pkg.dev',
+      OTHER_REGISTRY,
+    ]);
+  });
+
+  it('gcr flow with KUBE_SIDECAR_CACHE_DURATION=10m: the token, cached 10 minutes', async () => {
+    const result = await kubelet(NODE_ARGS, { env: { KUBE_SIDECAR_CACHE_DURATION: '10m' } });
+    expect(result.verdict).toMatchObject({ valid: true, cacheSeconds: 600 });
+    expect(result.response?.cacheDuration).toBe('10m0s');
+    expect(g.cloud.whoIs(passwordOf(result))).toBe(NODE_SA);
+  });
+
+  it('an image no entry names: no auth and 0s, after reading the attribute', async () => {
+    const result = await kubelet(['get-credentials', '-a', 'dockercfg'], { image: 'eu.gcr.io/p/app' });
+    expect(result.exitCode).toBe(0);
+    expect(result.response?.auth).toBeUndefined();
+    expect(result.verdict).toMatchObject({ valid: true, cacheSeconds: 0 });
+  });
+
+  it('no google-dockercfg on the instance: exit 5, one line with the fix', async () => {
+    const saved = g.cloud.attributes['google-dockercfg'];
+    delete g.cloud.attributes['google-dockercfg'];
+    try {
+      const result = await kubelet(['get-credentials', '-a', 'dockercfg'], { image: OTHER_IMAGE });
+      expect(result.exitCode).toBe(ERROR_KINDS.denied);
+      expect(result.stdout).toBe('');
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toContain('no instance attribute google-dockercfg (404)');
+    } finally {
+      g.cloud.attributes['google-dockercfg'] = saved as string;
+    }
   });
 });
