@@ -274,8 +274,7 @@ describe("a credential's answer: other entries, its own cacheKeyType, an operato
       name: 'answer-fixture',
       matchImages: ['*.fixture.test'],
       cacheType: 'ServiceAccount',
-      getCredentials: async () =>
-        ({ username: 'u', password: 'main-password', ...credential }) as Credential,
+      getCredentials: async () => ({ username: 'u', password: 'main-password', ...credential }) as Credential,
     });
     let stdout = '';
     let stderr = '';
