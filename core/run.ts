@@ -145,11 +145,17 @@ async function answer<F extends FlagSpecs>(
     });
     run.log.v(2).info('credential issued', { image: request.image, cacheDuration: formatSeconds(seconds) });
     // The first entry to claim a key keeps it, as the kubelet keeps the first provider's.
-    const auth: Record<string, { username: string; password: string }> = {};
+    // A Map: keys come from the provider's sources (a docker config) and may be `__proto__`.
+    const auth = new Map<string, { username: string; password: string }>();
     for (const { keys, username, password } of entries) {
-      for (const key of keys) if (!Object.hasOwn(auth, key)) auth[key] = { username, password };
+      for (const key of keys) if (!auth.has(key)) auth.set(key, { username, password });
     }
-    return { ...base, cacheKeyType: answerKeyType, cacheDuration: formatSeconds(seconds), auth };
+    return {
+      ...base,
+      cacheKeyType: answerKeyType,
+      cacheDuration: formatSeconds(seconds),
+      auth: Object.fromEntries(auth),
+    };
   } finally {
     deadline.dispose();
   }

@@ -29,7 +29,7 @@ export interface PlanInput {
 /**
  * Whether the pod's token is exchanged (so checked before any call): self-managed federation
  * exchanges every token; GKE only those of service accounts that opt in (upstream provider.go
- * "Fallback to Node SA" otherwise); node mode none.
+ * "Fallback to Node SA" otherwise); node mode and the dockercfg flows none.
  */
 export function exchangesToken(config: GarConfig, annotations: Record<string, string>): boolean {
   if (config.mode === 'node' || config.mode === 'dockercfg') return false;
