@@ -64,7 +64,16 @@ export {
 } from './image.ts';
 export { byteLength, cut, cutWithLength, escapeControl, LINE_BUDGET, quote, VALUE_BUDGET } from './line.ts';
 export { createLogger, FIELD_BUDGET, type LogFields, type LogFormat, type Logger, type LoggerOptions } from './log.ts';
-export { LOG_FLAG_FAMILIES, LOG_FLAG_SETS, type LogFlagFamily, type LogSettings, logSettings } from './log-flags.ts';
+export {
+  LOG_FLAG_FAMILIES,
+  LOG_FLAG_SETS,
+  type LogFlagFamily,
+  type LogFlagSet,
+  type LogFlagSpec,
+  type LogFlagValues,
+  type LogSettings,
+  logSettings,
+} from './log-flags.ts';
 export * from './protocol.ts';
 export {
   type AnnotationKeys,

@@ -153,13 +153,14 @@ export interface LogSettings {
   notes: string[];
 }
 
-type Values = Record<string, string | boolean | string[] | undefined>;
+/** The values of a family's flags as the command line set them (undefined: not given). */
+export type LogFlagValues = Record<string, string | boolean | string[] | undefined>;
 
 /**
  * The logger settings the given values ask for. Values are those of the family's flags that the
  * command line set (undefined: not given). Throws a usage error for the first value upstream would refuse.
  */
-export function logSettings(family: LogFlagFamily, values: Values): LogSettings {
+export function logSettings(family: LogFlagFamily, values: LogFlagValues): LogSettings {
   const { flags } = LOG_FLAG_SETS[family];
   const notes: string[] = [];
   for (const [name, spec] of Object.entries(flags)) {
@@ -183,7 +184,7 @@ export function logSettings(family: LogFlagFamily, values: Values): LogSettings 
  * Which lines klog writes to stderr (klog.go `output`), with auth-provider-gcp's own defaults:
  * `legacy_stderr_threshold_behavior=false` and `stderrthreshold=INFO` (main.go, PR #1080).
  */
-function klogStderrThreshold(values: Values): number {
+function klogStderrThreshold(values: LogFlagValues): number {
   const threshold = severityRank(String(values.stderrthreshold ?? 'INFO')) ?? 0;
   if (values.logtostderr !== false) return values.legacy_stderr_threshold_behavior === true ? 0 : threshold;
   if (values.alsologtostderr === true) return severityRank(String(values.alsologtostderrthreshold ?? 'INFO')) ?? 0;

@@ -8,7 +8,7 @@ import { trustNotes } from './trust.ts';
 
 export { decodeAuthorizationToken } from './authorization.ts';
 export { ROLE_ANNOTATION, ROLE_ENV, ROLE_SESSION_NAME, STS_AUDIENCE } from './config.ts';
-export { chooseRole, type RoleChoice } from './identity.ts';
+export { chooseRole, type RoleChoice, type RoleOptions, type RoleSource } from './identity.ts';
 export { provider, provider as default, VERSION } from './provider.ts';
 export { ECR_MATCH_IMAGES, ECR_PUBLIC_HOSTS, ECR_PUBLIC_REGION, type EcrRegistry, parseEcrHost } from './registry.ts';
 

@@ -6,13 +6,13 @@
  * injected faults (`fake.ecr.faults.push('GetAuthorizationToken', { status: 400, body: ... }, 3)`).
  */
 import type { FakeServer, FakeWorld } from '../../../core/testing/index.ts';
-import { awsJsonError, ecrHandler, ecrLabel } from './ecr.ts';
-import { type AccessKey, FakeIam, type RoleTrust } from './iam.ts';
+import { awsJsonError, type EcrOptions, ecrHandler, ecrLabel } from './ecr.ts';
+import { type AccessKey, FakeIam, type IssuedPassword, type RoleTrust } from './iam.ts';
 import { imdsHandler, imdsLabel } from './imds.ts';
 import { registryHandler, registryLabel } from './registry.ts';
 import { stsError, stsHandler, stsLabel } from './sts.ts';
 
-export type { AccessKey, RoleTrust };
+export type { AccessKey, EcrOptions, IssuedPassword, RoleTrust };
 export { awsJsonError, ecrHandler, ecrLabel, FakeIam, stsError };
 
 export interface FakeAwsOptions {
