@@ -50,14 +50,19 @@ export interface Node {
   /** The kubelet's own environment (the plugin inherits it; the entry's env comes after). */
   env: Record<string, string>;
   issuer: FakeIssuer;
-  /** Paths on a real node -> where the test keeps that file (`/etc/kubernetes/azure.json`...). */
-  files?: Record<string, string>;
+  /**
+   * Replaced in the args: a real node's paths and addresses -> where the test keeps that file or
+   * runs that endpoint (`/etc/kubernetes/azure.json`, the API server's address...).
+   */
+  substitute?: Record<string, string>;
+  /** Arguments this node's layout needs after the config's (credkit's flags for a file kept elsewhere). */
+  extraArgs?: string[];
 }
 
 /** Runs the entry for one image and pod; a required annotation key the pod lacks skips the plugin, as the kubelet does. */
 export async function pull(entry: ConfiguredProvider, node: Node, image: string, pod?: Pod): Promise<KubeletResult> {
-  const args = (entry.args ?? []).map((arg) =>
-    Object.entries(node.files ?? {}).reduce((out, [from, to]) => out.replaceAll(from, to), arg),
+  const args = [...(entry.args ?? []), ...(node.extraArgs ?? [])].map((arg) =>
+    Object.entries(node.substitute ?? {}).reduce((out, [from, to]) => out.replaceAll(from, to), arg),
   );
   const attributes = entry.tokenAttributes ?? undefined;
   const forwarded = attributes

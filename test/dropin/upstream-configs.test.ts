@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeRequest, FakeWorld } from '../../core/testing/index.ts';
-import { KUBELET_IDENTITY, REGISTRY, startAcrWorld, TENANT } from '../adapters/acr/world.ts';
+import { IB_APP, IB_SNI, KUBELET_IDENTITY, REGISTRY, startAcrWorld, TENANT } from '../adapters/acr/world.ts';
 import { startEcrWorld } from '../adapters/ecr/world.ts';
 import { ENABLE, PULLER_GSA, startGarWorld } from '../adapters/gar/world.ts';
 import { ROOT } from '../support/commands.ts';
@@ -38,6 +38,8 @@ interface Fixture {
   vars?: Record<string, string>;
   /** What the node's kubelet has in its environment beyond the fake world's proxy and CA (`<dir>`: the node's files). */
   kubeletEnv?: Record<string, string>;
+  /** Arguments this test's node layout needs after the config's (where a file is kept). */
+  nodeArgs?: string[];
   /** AgentBaker variables of this node's azure.json that differ from AKS_AZURE_JSON. */
   azureJson?: Record<string, string>;
   pulls: Pull[];
@@ -155,15 +157,46 @@ const FIXTURE_TABLE: Fixture[] = [
   },
   {
     file: 'aks-identity-binding.yaml',
-
     vars: {
-      IDENTITY_BINDINGS_LOCAL_AUTHORITY_SNI: 'ib.aks.test',
-      SERVICE_ACCOUNT_IMAGE_PULL_DEFAULT_CLIENT_ID: KUBELET_IDENTITY,
+      IDENTITY_BINDINGS_LOCAL_AUTHORITY_SNI: IB_SNI,
+      SERVICE_ACCOUNT_IMAGE_PULL_DEFAULT_CLIENT_ID: IB_APP,
       SERVICE_ACCOUNT_IMAGE_PULL_DEFAULT_TENANT_ID: TENANT,
-      API_SERVER_NAME: '10.0.0.1',
+      API_SERVER_NAME: '<ib-apiserver>',
     },
-    // Identity bindings are not in credkit-acr yet (issue 10 item 3): the flags are a usage error.
-    pulls: [{ image: `${REGISTRY}/team/app:1`, pod: { namespace: 'team', serviceAccount: 'default' }, exitCode: 2 }],
+    // The cluster CA is not at /etc/kubernetes/certs/ca.crt on the test's node: credkit's --ib-ca-file says where.
+    nodeArgs: ['--ib-ca-file=<ib-ca-file>'],
+    pulls: [
+      {
+        // A bound service account without the annotation: the default client id, through the binding.
+        image: `${REGISTRY}/team/app:1`,
+        pod: { namespace: 'team', serviceAccount: 'app-a' },
+        key: REGISTRY,
+        calls: [
+          `token@${IB_SNI}`,
+          `exchange@${REGISTRY}`,
+          '!token@169.254.169.254',
+          '!token@login.microsoftonline.com',
+        ],
+      },
+      {
+        // The annotation (the one key the config forwards) names the identity itself.
+        image: `${REGISTRY}/team/app:1`,
+        pod: {
+          namespace: 'team',
+          serviceAccount: 'app-ib',
+          annotations: { 'kubernetes.azure.com/acr-client-id': IB_APP },
+        },
+        key: REGISTRY,
+        calls: [`token@${IB_SNI}`, `exchange@${REGISTRY}`, '!token@169.254.169.254'],
+      },
+      {
+        // Present but empty: an error before any call, as upstream (no fallback to the default).
+        image: `${REGISTRY}/team/app:1`,
+        pod: { namespace: 'team', serviceAccount: 'app-ib', annotations: { 'kubernetes.azure.com/acr-client-id': '' } },
+        exitCode: 2,
+      },
+      { image: 'docker.io/library/nginx:1.27', pod: { namespace: 'team', serviceAccount: 'app-a' }, skipped: true },
+    ],
   },
   {
     file: 'aks-custom-cloud.yaml',
@@ -240,7 +273,15 @@ beforeAll(async () => {
   places.ecr = { world: ecr.world, node: { env: base(ecr.world), issuer: ecr.world.issuer }, close: () => ecr.close() };
   places.acr = {
     world: acr.world,
-    node: { env: base(acr.world), issuer: acr.world.issuer, files: { '/etc/kubernetes/azure.json': azureJson } },
+    node: {
+      env: base(acr.world),
+      issuer: acr.world.issuer,
+      substitute: {
+        '/etc/kubernetes/azure.json': azureJson,
+        '<ib-apiserver>': acr.azure.identityBinding?.address ?? '',
+        '<ib-ca-file>': acr.azure.identityBinding?.caFile ?? '',
+      },
+    },
     close: () => acr.close(),
   };
   places.gar = { world: gar.world, node: { env: base(gar.world), issuer: gar.world.issuer }, close: () => gar.close() };
@@ -261,7 +302,7 @@ function writeAzureJson(name: string, changes: Record<string, string>): string {
 const seen = (requests: FakeRequest[], target: string) =>
   requests.some((r) => [r.endpoint, `${r.endpoint}@${r.host.replace(/\.$/, '')}`].includes(target));
 
-describe.each(FIXTURE_TABLE)('$file', ({ file, vars, kubeletEnv = {}, azureJson, pulls }) => {
+describe.each(FIXTURE_TABLE)('$file', ({ file, vars, kubeletEnv = {}, nodeArgs, azureJson, pulls }) => {
   const entry = providerEntry(readFixture(join(FIXTURES, file), vars), file);
   const cloud = dropInFor(entry.name);
 
@@ -271,13 +312,17 @@ describe.each(FIXTURE_TABLE)('$file', ({ file, vars, kubeletEnv = {}, azureJson,
     const env = Object.fromEntries(
       Object.entries(kubeletEnv).map(([name, value]) => [name, value.replace('<dir>', dir)]),
     );
-    const files = azureJson ? { '/etc/kubernetes/azure.json': writeAzureJson(file, azureJson) } : place.node.files;
-    const result = await pull(
-      entry,
-      { ...place.node, env: { ...place.node.env, ...env }, ...(files ? { files } : {}) },
-      image,
-      pod,
-    );
+    const substitute = {
+      ...place.node.substitute,
+      ...(azureJson ? { '/etc/kubernetes/azure.json': writeAzureJson(file, azureJson) } : {}),
+    };
+    const node = {
+      ...place.node,
+      env: { ...place.node.env, ...env },
+      substitute,
+      ...(nodeArgs ? { extraArgs: nodeArgs } : {}),
+    };
+    const result = await pull(entry, node, image, pod);
     if (skipped) {
       expect(result.executed).toBe(false);
       return;

@@ -22,7 +22,7 @@ import {
 } from './identity-binding.ts';
 import { imdsHandler, imdsLabel, type ManagedIdentitySpec } from './imds.ts';
 import { type FakeRegistrySpec, type IssuedRefreshToken, registryHandler, registryLabel } from './registry.ts';
-import { ACR_RESOURCE, createSigner } from './tokens.ts';
+import { ACR_RESOURCE, createSigner, type Signer } from './tokens.ts';
 
 export {
   type FakeIdentityBinding,
@@ -39,6 +39,7 @@ export type {
   IssuedRefreshToken,
   ManagedIdentitySpec,
   ServicePrincipalSpec,
+  Signer,
 };
 
 export interface FakeAzureOptions {
