@@ -6,7 +6,15 @@
 import type { AdapterDescriptor } from '../../core/index.ts';
 import { trustNotes } from './trust.ts';
 
-export { GAR_FLAGS, type GarConfig, type GarFlags, readConfig } from './config.ts';
+export {
+  AUTH_FLOWS,
+  type AuthFlow,
+  GAR_FLAGS,
+  type GarConfig,
+  type GarFlags,
+  type IdentityConfig,
+  readConfig,
+} from './config.ts';
 export type { Federation } from './federation.ts';
 export {
   ENABLE_WI_IMAGE_PULL,
