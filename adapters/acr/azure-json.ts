@@ -8,7 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import * as z from 'zod/mini';
-import { CredkitError } from '../../core/index.ts';
+import { CredkitError, type Env } from '../../core/index.ts';
+import { type CloudEnvironment, isAzureStack, readCloudEnvironment } from './cloud.ts';
 
 /** Keys are lower-cased before parsing: Go's encoding/json matches struct fields case-insensitively. */
 const azureConfigSchema = z.object({
@@ -29,9 +30,11 @@ export interface AzureConfig {
   useManagedIdentityExtension: boolean;
   userAssignedIdentityID?: string;
   cloud?: string;
+  /** AzureStackCloud's endpoints, from the file `AZURE_ENVIRONMENT_FILEPATH` names (cloud.ts). */
+  environment?: CloudEnvironment;
 }
 
-export async function loadAzureConfig(path: string): Promise<AzureConfig> {
+export async function loadAzureConfig(path: string, env: Env = {}): Promise<AzureConfig> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -42,7 +45,9 @@ export async function loadAzureConfig(path: string): Promise<AzureConfig> {
       `cannot read the Azure config file ${path} (${code}): fix the path in the kubelet config args`,
     );
   }
-  return parseAzureConfig(text, path);
+  const config = parseAzureConfig(text, path);
+  const environment = isAzureStack(config.cloud) ? readCloudEnvironment(env) : undefined;
+  return environment ? { ...config, environment } : config;
 }
 
 /**

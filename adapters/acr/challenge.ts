@@ -1,12 +1,24 @@
 /**
- * The registry's `/v2/` Bearer challenge, which names the token realm. Upstream's parser (inherited
- * from acr-docker-credential-helper) panics on an unquoted last value or a bare `Bearer`
- * (research/azure-acr.md §1.8, §3.7); this one follows RFC 7235 auth-params and returns errors.
- * Only geo-replica hosts need the round trip: for `<name>.azurecr.<tld>` the realm is known.
+ * The token realm: where the Entra token is exchanged, so where the pod's ACR access goes.
+ *
+ * Upstream asks every registry (`GET /v2/`) and posts the Entra token to whatever host the
+ * challenge's realm names (research/azure-acr.md §1.8), so a look-alike challenge could send it to
+ * another registry (issue 11). The realm is pinned instead to the registry the image names: its
+ * own host, or for a geo-replica (regional endpoint) its base login server. ACR's challenge names
+ * the host asked as the realm and the base login server as the service: a regional endpoint's
+ * challenge is `realm="https://<name>.<region>.geo.azurecr.io/oauth2/token",service="<name>.azurecr.io"`
+ * (what containerd then asks, as logged in a live AKS run; Azure/acr docs/AAD-OAuth.md shows the
+ * same shape for the global endpoint). Both are therefore known for every Azure ACR host, and the
+ * `/v2/` round trip is skipped (one fewer request per exec). Only a custom cloud's registry
+ * (AzureStackCloud's suffix, whose layout Azure does not document) is still asked, and its realm
+ * must be that same host.
+ *
+ * Upstream's parser (inherited from acr-docker-credential-helper) panics on an unquoted last value
+ * or a bare `Bearer` (§3.7); this one follows RFC 7235 auth-params and returns errors.
  */
 import * as z from 'zod/mini';
-import { CredkitError, type ExchangeContext, exchange, type HttpResponse } from '../../core/index.ts';
-import { isAcrHost } from './registry.ts';
+import { CredkitError, type ExchangeContext, exchange, type HttpResponse, quote } from '../../core/index.ts';
+import { baseLoginServer } from './registry.ts';
 
 export interface Challenge {
   realm: string;
@@ -70,31 +82,39 @@ export function readChallenge(registry: string, response: Pick<HttpResponse, 'st
   }
   if (!params.realm) throw fail('missing realm');
   if (!params.service) throw fail('missing service');
-  return { realm: checkRealm(registry, params.realm, fail), service: params.service };
+  return { realm: pinnedRealm(registry, params.realm), service: params.service };
+}
+
+/** The hosts a registry's realm may name: itself and, for a geo-replica, its base login server. */
+export function realmHosts(loginServer: string): string[] {
+  return [...new Set([loginServer.toLowerCase(), baseLoginServer(loginServer)])];
 }
 
 /**
- * The exchange sends an Entra token to the realm's host, so the realm must be an ACR over https:
- * a look-alike registry must not be able to redirect the token elsewhere.
+ * The exchange sends an Entra token to the realm's host, so the realm must be this registry over
+ * https on its one port (443): any other host, port or scheme is refused, as a cloud refusal.
  */
-function checkRealm(registry: string, realm: string, fail: (why: string) => Error): string {
+export function pinnedRealm(registry: string, realm: string): string {
   let url: URL;
   try {
     url = new URL(realm);
   } catch {
-    throw fail(`realm ${JSON.stringify(realm)} is not a URL`);
+    throw invalidChallenge(registry, `realm ${quote(realm)} is not a URL`);
   }
-  if (url.protocol !== 'https:' || !isAcrHost(url.hostname)) {
-    throw fail(
-      `realm ${url.origin} is not an https ACR endpoint; refusing to send a token there (registry ${registry})`,
+  const hosts = realmHosts(registry);
+  if (url.protocol !== 'https:' || url.port !== '' || !hosts.includes(url.hostname)) {
+    throw new CredkitError(
+      'denied',
+      `${registry} named the token realm ${quote(url.origin)}, not https://${hosts.join(' or https://')}: refusing to send the token there`,
     );
   }
   return url.href;
 }
 
-/** The realm of an ACR's own host is known; a geo-replica must be asked. */
+/** The realm and service ACR names for a host, known without asking (see the header). */
 export function knownChallenge(loginServer: string): Challenge {
-  return { realm: `https://${loginServer}/oauth2/token`, service: loginServer };
+  const host = loginServer.toLowerCase();
+  return { realm: `https://${host}/oauth2/token`, service: baseLoginServer(host) };
 }
 
 /** The one header the challenge is read from: once, or (wrongly) several times. */
@@ -102,7 +122,7 @@ const challengeHeadersSchema = z.object({
   'www-authenticate': z.optional(z.union([z.string(), z.array(z.string())])),
 });
 
-/** `GET /v2/`, which must answer 401 with the Bearer challenge; any other answer names what came instead. */
+/** `GET /v2/` (custom clouds only), which must answer 401 with the Bearer challenge; any other answer names what came instead. */
 export async function fetchChallenge(ctx: ExchangeContext, loginServer: string): Promise<Challenge> {
   const headers = await exchange(ctx, {
     what: 'the ACR challenge',

@@ -85,12 +85,15 @@ const AUTHORITY_BY_CLOUD: Record<string, string> = {
 
 /**
  * The Entra ID authority host: `AZURE_AUTHORITY_HOST` when set (the variable every Azure SDK
- * honours, so a custom or air-gapped cloud needs no config change), else by `cloud` name; unknown
- * names fall back to the public cloud, as upstream does. MSAL refuses plain-HTTP authorities and so
- * do we: the pod's token is sent there.
+ * honours, so a custom or air-gapped cloud needs no config change), else AzureStackCloud's
+ * `activeDirectoryEndpoint` (cloud.ts), else by `cloud` name; unknown names fall back to the public
+ * cloud, as upstream does. MSAL refuses plain-HTTP authorities and so do we: the pod's token is
+ * sent there.
  */
-export function authorityHost(config: Pick<AzureConfig, 'cloud'>, env: Env): string {
-  const fromEnv = env.AZURE_AUTHORITY_HOST?.trim();
+export function authorityHost(config: Pick<AzureConfig, 'cloud' | 'environment'>, env: Env): string {
+  const variable = env.AZURE_AUTHORITY_HOST?.trim();
+  const fromEnv = variable || config.environment?.activeDirectoryEndpoint;
+  const source = variable ? 'AZURE_AUTHORITY_HOST' : `activeDirectoryEndpoint in ${config.environment?.path}`;
   if (fromEnv) {
     let url: URL;
     try {
@@ -98,14 +101,11 @@ export function authorityHost(config: Pick<AzureConfig, 'cloud'>, env: Env): str
     } catch {
       throw new CredkitError(
         'usage',
-        `AZURE_AUTHORITY_HOST ${JSON.stringify(fromEnv)} is not a URL: use e.g. https://login.microsoftonline.us`,
+        `${source} ${JSON.stringify(fromEnv)} is not a URL: use e.g. https://login.microsoftonline.us`,
       );
     }
     if (url.protocol !== 'https:') {
-      throw new CredkitError(
-        'usage',
-        `AZURE_AUTHORITY_HOST ${fromEnv} must use https: the service account token is sent there`,
-      );
+      throw new CredkitError('usage', `${source} ${fromEnv} must use https: the service account token is sent there`);
     }
     return url.origin;
   }

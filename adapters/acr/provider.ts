@@ -4,6 +4,7 @@
  * identities, plus the pod's own Entra identity through its service account token.
  */
 import { type Context, type Credential, defineProvider, parseImage, quote } from '../../core/index.ts';
+import { isAzureStack, readCloudEnvironment } from './cloud.ts';
 import { ACR_FLAGS, type AcrScope, authorityHost, configPath, servicePrincipalAuth } from './config.ts';
 import { CLIENT_ID_ANNOTATION, chooseIdentity, exchangesToken, TENANT_ID_ANNOTATION } from './identity.ts';
 import { IDENTITY_BINDING_AUDIENCE, identityBindingsOf } from './identity-binding.ts';
@@ -25,11 +26,18 @@ const STATIC_SECRET_CACHE_SECONDS = 10 * 60;
 /** upstream's keys for static credentials: every ACR in every cloud. */
 const STATIC_KEYS = ['*.azurecr.io', '*.azurecr.cn', '*.azurecr.de', '*.azurecr.us'];
 
-function targetOf(image: Context['image'], scope: AcrScope & Partial<Pick<Context, 'log'>>): AcrTarget | null {
+function targetOf(
+  image: Context['image'],
+  scope: AcrScope & Pick<Context, 'env'> & Partial<Pick<Context, 'log'>>,
+): AcrTarget | null {
   configPath(scope);
   servicePrincipalAuth(scope);
   identityBindingsOf(scope.flags);
-  return resolveAcrTarget(image, mirrorsOf(scope.flags['registry-mirror'], scope.log));
+  return resolveAcrTarget(
+    image,
+    mirrorsOf(scope.flags['registry-mirror'], scope.log),
+    () => readCloudEnvironment(scope.env)?.containerRegistryDNSSuffix,
+  );
 }
 
 /** The exec asks for the mirrors up to three times (serves, exchanges, answers): parse and warn once. */
@@ -74,8 +82,10 @@ export const provider = defineProvider({
     const target = targetOf(ctx.image, ctx);
     if (!target) return null;
     const { loadAzureConfig } = await import('./azure-json.ts');
-    const config = await loadAzureConfig(configPath(ctx));
+    const config = await loadAzureConfig(configPath(ctx), ctx.env);
     ctx.log.redactor.add(config.aadClientSecret);
+    // Upstream reads the environment file only for AzureStackCloud: its suffix is no one else's.
+    if (target.customCloud && !isAzureStack(config.cloud)) return null;
     const identity = chooseIdentity(config, target, ctx.serviceAccount, identityBindingsOf(ctx.flags));
     if (identity.kind === 'servicePrincipal' && servicePrincipalAuth(ctx) === 'secret') {
       ctx.log.v(2).info('returning the azure.json service principal', { clientId: identity.clientId });
@@ -83,13 +93,19 @@ export const provider = defineProvider({
         username: identity.clientId,
         password: identity.clientSecret,
         unknownExpirySeconds: STATIC_SECRET_CACHE_SECONDS,
-        keys: [...new Set([...target.keys, ...STATIC_KEYS])],
+        keys: [...new Set([...target.keys, ...STATIC_KEYS, ...customCloudKeys(config)])],
       };
     }
     const { refreshTokenCredential } = await import('./refresh-token.ts');
     return refreshTokenCredential(ctx, identity, target, authorityHost(config, ctx.env));
   },
 });
+
+/** As upstream's `*<containerRegistryDNSSuffix>` key: the secret serves every ACR of the custom cloud. */
+function customCloudKeys(config: { environment?: { containerRegistryDNSSuffix?: string } }): string[] {
+  const suffix = config.environment?.containerRegistryDNSSuffix;
+  return suffix ? [`*.${suffix}`] : [];
+}
 
 /** For `credkit invoke` and tests: parse an image the way the kubelet sends it, then resolve it. */
 export function acrTargetOf(image: string, registryMirror?: string): AcrTarget | null {

@@ -1,8 +1,10 @@
 /**
  * Token mode, top to bottom: an Entra access token for the identity (the pod's federated token,
- * its identity binding, the node's managed identity or its service principal) -> the realm (known, or the challenge for
- * geo-replicas) -> ACR refresh token, by `POST https://<realm host>/oauth2/exchange` (Azure/acr
- * docs/AAD-OAuth.md; research/azure-acr.md §1.8, §5.4). Two round trips for `<name>.azurecr.io`;
+ * its identity binding, the node's managed identity or its service principal) -> the realm, pinned
+ * to the image's registry (challenge.ts: known for every Azure ACR host, asked only of a custom
+ * cloud's) -> ACR refresh token, by `POST https://<realm host>/oauth2/exchange` (Azure/acr
+ * docs/AAD-OAuth.md; research/azure-acr.md §1.8, §5.4). Two round trips for any ACR host,
+ * geo-replicas included;
  * loaded only when an image needs it, so other execs stay lean.
  *
  * No Azure SDK exports the exchange, so it is written here, small and strict. We send the
@@ -18,7 +20,7 @@ import { FORM_HEADERS, formBody, jsonObject } from './entra.ts';
 import { entraTokenForServiceAccount } from './exchange.ts';
 import type { AcrIdentity } from './identity.ts';
 import { describeManagedIdentity, entraTokenForClientSecret, managedIdentityToken } from './node.ts';
-import { type AcrTarget, isGeoReplica } from './registry.ts';
+import type { AcrTarget } from './registry.ts';
 
 /** Username ACR expects with a refresh token (upstream `dockerTokenLoginUsernameGUID`). */
 export const ACR_REFRESH_TOKEN_USERNAME = '00000000-0000-0000-0000-000000000000';
@@ -35,7 +37,7 @@ export async function refreshTokenCredential(
   const who = describe(identity);
   ctx.log.v(2).info('getting an ACR refresh token', { registry: target.loginServer, identity: who });
   const accessToken = await entraAccessToken(ctx, identity, authorityHost);
-  const challenge: Challenge = isGeoReplica(target.loginServer)
+  const challenge: Challenge = target.customCloud
     ? await fetchChallenge(ctx, target.loginServer)
     : knownChallenge(target.loginServer);
   const refresh = await exchangeForRefreshToken(ctx, {

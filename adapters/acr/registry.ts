@@ -5,7 +5,7 @@
  * host is ours only when it is, whole, an ACR login server: `<name>.azurecr.<tld>`, a geo-replica
  * `<name>.<region>.geo.azurecr.<tld>`, or a domain-name-label name `<name>-<hash>` (#10720).
  */
-import { CredkitError, type ImageRef } from '../../core/index.ts';
+import type { ImageRef } from '../../core/index.ts';
 
 const NAME = '[a-z0-9]+(?:-[a-z0-9]+)?';
 const TLD = 'azurecr\\.(?:io|cn|de|us)';
@@ -23,11 +23,27 @@ export function isAcrHost(host: string): boolean {
 }
 
 /**
- * Geo-replica endpoints are the only ACR hosts whose token realm we do not know up front, so only
- * they cost the `/v2/` challenge round trip.
+ * The registry a host belongs to: a geo-replica (regional endpoint) `<name>.<region>.geo.azurecr.<tld>`
+ * is a login server of `<name>.azurecr.<tld>`, which ACR names as the challenge's `service`; any other
+ * ACR host is its own.
  */
-export function isGeoReplica(host: string): boolean {
-  return GEO_REPLICA.test(host);
+export function baseLoginServer(host: string): string {
+  const lower = host.toLowerCase();
+  if (!GEO_REPLICA.test(lower)) return lower;
+  const [name, , , ...suffix] = lower.split('.');
+  return [name, ...suffix].join('.');
+}
+
+/**
+ * A custom cloud's registry suffix (AzureStackCloud's `containerRegistryDNSSuffix`, cloud.ts):
+ * hosts `<name>.<suffix>` are that cloud's ACRs. Upstream finds the suffix anywhere in the image
+ * (a substring search); here the host must end with it, one name label before it.
+ */
+export function isCustomCloudHost(host: string, suffix: string | undefined): boolean {
+  if (!suffix) return false;
+  const lower = host.toLowerCase();
+  const tail = `.${suffix.toLowerCase()}`;
+  return lower.endsWith(tail) && new RegExp(`^${NAME}$`).test(lower.slice(0, -tail.length));
 }
 
 /** `--registry-mirror=src:dst[,src:dst]`: images on `src` are pulled from the ACR `dst`. */
@@ -67,15 +83,26 @@ export interface AcrTarget {
   mirrorSource?: string;
   /** auth keys for the response: the registry as the image names it, plus the mirror target. */
   keys: string[];
+  /**
+   * A custom cloud's registry, whose token realm credkit cannot derive: it is read from the `/v2/`
+   * challenge (and pinned to this host). Every Azure ACR host's realm is known (challenge.ts).
+   */
+  customCloud?: boolean;
 }
 
 /** Resolves an image to its ACR, or null when the image is not ours. */
-export function resolveAcrTarget(image: ImageRef, mirrors: RegistryMirrors): AcrTarget | null {
+export function resolveAcrTarget(
+  image: ImageRef,
+  mirrors: RegistryMirrors,
+  /** A custom cloud's registry suffix, asked only for a host that is no Azure ACR's. */
+  customSuffix: () => string | undefined = () => undefined,
+): AcrTarget | null {
   const mirrored = mirrors.get(image.registry.toLowerCase());
   if (mirrored) return { loginServer: mirrored, mirrorSource: image.registry, keys: [image.registry, mirrored] };
   // ACR serves only 443; any other port is someone else's server with a look-alike name.
   if (image.port !== undefined && image.port !== '443') return null;
-  if (!isAcrHost(image.host)) return null;
+  const customCloud = !isAcrHost(image.host) && isCustomCloudHost(image.host, customSuffix());
+  if (!isAcrHost(image.host) && !customCloud) return null;
   const loginServer = image.host.toLowerCase();
-  return { loginServer, keys: [...new Set([image.registry, loginServer])] };
+  return { loginServer, keys: [...new Set([image.registry, loginServer])], ...(customCloud ? { customCloud } : {}) };
 }

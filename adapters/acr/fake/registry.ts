@@ -22,6 +22,11 @@ export interface FakeRegistrySpec {
   pullers?: string[];
   /** Refresh token lifetime (default 3 h, as ACR). */
   refreshTokenSeconds?: number;
+  /**
+   * The realm the `/v2/` challenge names, for hostile tests (a look-alike registry sending the
+   * token elsewhere). Default: as ACR, the host that was asked.
+   */
+  challengeRealm?: string;
 }
 
 export interface IssuedRefreshToken {
@@ -61,7 +66,8 @@ const unauthorized = (message: string, challenge?: string): FakeResponse => ({
 export function registryHandler(state: RegistryState): (req: FakeRequest) => Promise<FakeResponse> {
   const { loginServer } = state.spec;
   return async (req) => {
-    const challenge = `Bearer realm="https://${req.host}/oauth2/token",service="${loginServer}"`;
+    const realm = state.spec.challengeRealm ?? `https://${req.host}/oauth2/token`;
+    const challenge = `Bearer realm="${realm}",service="${loginServer}"`;
     switch (req.endpoint) {
       case 'challenge':
         if (await bearerAccess(state, req)) return { body: {} };

@@ -1,10 +1,11 @@
 /**
  * The `/v2/` challenge and its Www-Authenticate header: upstream's TestReceiveChallengeFromLoginServer
  * and TestParseAssignments (research/azure-acr.md §3.5, §3.7), with the inputs that make upstream
- * panic turned into errors.
+ * panic turned into errors, and the realm pinned to the registry the image names (issue 11).
  */
 import { describe, expect, it } from 'vitest';
-import { parseAuthParams, readChallenge } from '../../../adapters/acr/challenge.ts';
+import { knownChallenge, parseAuthParams, pinnedRealm, readChallenge } from '../../../adapters/acr/challenge.ts';
+import { ERROR_KINDS } from '../../../core/index.ts';
 
 describe('parseAuthParams (upstream TestParseAssignments)', () => {
   it.each([
@@ -69,18 +70,6 @@ describe('readChallenge (upstream TestReceiveChallengeFromLoginServer)', () => {
       header: 'Bearer realm="test.azurecr.io",service="s"',
       error: /is not a URL/,
     },
-    {
-      name: 'realm on another host: the token must not go there',
-      status: 401,
-      header: 'Bearer realm="https://evil.example/oauth2/token",service="test.azurecr.io"',
-      error: /realm https:\/\/evil.example is not an https ACR endpoint/,
-    },
-    {
-      name: 'realm over plain http',
-      status: 401,
-      header: 'Bearer realm="http://test.azurecr.io/oauth2/token",service="test.azurecr.io"',
-      error: /not an https ACR endpoint/,
-    },
   ])('$name -> error', ({ status, header, error }) => {
     const headers = header === undefined ? {} : { 'www-authenticate': header };
     expect(() => readChallenge('test.azurecr.io', { status, headers })).toThrow(error);
@@ -99,16 +88,121 @@ describe('readChallenge (upstream TestReceiveChallengeFromLoginServer)', () => {
       realm: 'https://test.azurecr.io/oauth2/token',
       service: 'test.azurecr.io',
     },
-    {
-      name: 'a geo-replica naming its own realm',
-      header: 'Bearer realm="https://test.eastus.geo.azurecr.io/oauth2/token",service="test.azurecr.io"',
-      realm: 'https://test.eastus.geo.azurecr.io/oauth2/token',
-      service: 'test.azurecr.io',
-    },
   ])('$name', ({ header, realm, service }) => {
     expect(readChallenge('test.azurecr.io', { status: 401, headers: { 'www-authenticate': header } })).toEqual({
       realm,
       service,
     });
+  });
+});
+
+const pinned = (realm: string) => `Bearer realm="${realm}",service="test.azurecr.io"`;
+
+describe('the realm is pinned to the registry (issue 11; upstream posts the token to any realm)', () => {
+  it.each([
+    { name: 'another ACR', registry: 'test.azurecr.io', realm: 'https://attacker.azurecr.io/oauth2/token' },
+    { name: 'a host that is not ACR', registry: 'test.azurecr.io', realm: 'https://evil.example/oauth2/token' },
+    {
+      name: 'the right host on another port',
+      registry: 'test.azurecr.io',
+      realm: 'https://test.azurecr.io:8443/oauth2/token',
+    },
+    { name: 'plain http', registry: 'test.azurecr.io', realm: 'http://test.azurecr.io/oauth2/token' },
+    {
+      name: 'userinfo before another host',
+      registry: 'test.azurecr.io',
+      realm: 'https://test.azurecr.io@evil.example/',
+    },
+    {
+      name: 'the right name in another cloud',
+      registry: 'test.azurecr.io',
+      realm: 'https://test.azurecr.cn/oauth2/token',
+    },
+    { name: 'a longer host ending in the right one', registry: 'test.azurecr.io', realm: 'https://x.test.azurecr.io/' },
+    {
+      name: 'a geo-replica, asked at the base',
+      registry: 'test.azurecr.io',
+      realm: 'https://test.eastus.geo.azurecr.io/',
+    },
+    {
+      name: 'another geo-replica of the same registry',
+      registry: 'test.eastus.geo.azurecr.io',
+      realm: 'https://test.westus.geo.azurecr.io/',
+    },
+    {
+      name: "another registry's geo-replica",
+      registry: 'test.eastus.geo.azurecr.io',
+      realm: 'https://evil.eastus.geo.azurecr.io/',
+    },
+    {
+      name: 'a custom cloud host elsewhere',
+      registry: 'myacr.azsacr.local.test',
+      realm: 'https://evil.azsacr.local.test/',
+    },
+  ])('$name: $realm for $registry is refused, as a cloud refusal', ({ registry, realm }) => {
+    let error: unknown;
+    try {
+      readChallenge(registry, { status: 401, headers: { 'www-authenticate': pinned(realm) } });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject({
+      kind: 'denied',
+      message: expect.stringMatching(/refusing to send the token there$/),
+    });
+    expect(ERROR_KINDS[(error as { kind: 'denied' }).kind]).toBe(5);
+  });
+
+  it.each([
+    { name: 'the registry itself', registry: 'test.azurecr.io', realm: 'https://test.azurecr.io/oauth2/token' },
+    {
+      name: 'any path on it (upstream ignores the path too)',
+      registry: 'test.azurecr.io',
+      realm: 'https://test.azurecr.io/x',
+    },
+    { name: 'upper-case host', registry: 'test.azurecr.io', realm: 'https://TEST.azurecr.io/oauth2/token' },
+    { name: 'port 443 spelled out', registry: 'test.azurecr.io', realm: 'https://test.azurecr.io:443/oauth2/token' },
+    {
+      name: 'a geo-replica naming itself',
+      registry: 'test.eastus.geo.azurecr.io',
+      realm: 'https://test.eastus.geo.azurecr.io/oauth2/token',
+    },
+    {
+      name: 'a geo-replica naming its base login server',
+      registry: 'test.eastus.geo.azurecr.io',
+      realm: 'https://test.azurecr.io/oauth2/token',
+    },
+    {
+      name: 'a custom cloud host naming itself',
+      registry: 'myacr.azsacr.local.test',
+      realm: 'https://myacr.azsacr.local.test/oauth2/token',
+    },
+  ])('$name: accepted', ({ registry, realm }) => {
+    expect(pinnedRealm(registry, realm)).toBe(new URL(realm).href);
+  });
+});
+
+describe('knownChallenge: the realm and service ACR names, without the /v2/ round trip', () => {
+  it.each([
+    { host: 'test.azurecr.io', realm: 'https://test.azurecr.io/oauth2/token', service: 'test.azurecr.io' },
+    { host: 'test.azurecr.us', realm: 'https://test.azurecr.us/oauth2/token', service: 'test.azurecr.us' },
+    {
+      host: 'test-abc123.azurecr.io',
+      realm: 'https://test-abc123.azurecr.io/oauth2/token',
+      service: 'test-abc123.azurecr.io',
+    },
+    // A regional endpoint: its own realm, the base login server as service (as ACR's challenge says).
+    {
+      host: 'test.eastus2.geo.azurecr.io',
+      realm: 'https://test.eastus2.geo.azurecr.io/oauth2/token',
+      service: 'test.azurecr.io',
+    },
+    {
+      host: 'test.usgovvirginia.geo.azurecr.us',
+      realm: 'https://test.usgovvirginia.geo.azurecr.us/oauth2/token',
+      service: 'test.azurecr.us',
+    },
+  ])('$host', ({ host, realm, service }) => {
+    expect(knownChallenge(host)).toEqual({ realm, service });
   });
 });

@@ -3,8 +3,6 @@
  * Entra ID, IMDS and the registries by their real host names through the CONNECT proxy and the test
  * CA. The fakes verify every token they receive, so a wrong flow cannot pass by accident.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { skopeoInspect as inspectWithSkopeo, type KubeletResult, runLikeKubelet } from '../../../core/testing/index.ts';
 import { providerCommand } from '../../support/commands.ts';
@@ -115,14 +113,15 @@ describe('node identity', () => {
     expect(result.stdout + result.stderr).not.toContain(SP_SECRET);
   });
 
-  it('geo-replica: the challenge names the realm, then one exchange at the replica', async () => {
+  it('geo-replica: no challenge (its realm is known), one exchange at the replica for the base registry', async () => {
     const replica = 'myacr.eastus.geo.azurecr.io';
     const result = await acr.exec({ image: `${replica}/team/app` });
     credentialFor(result, replica);
     const registry = acr.azure.registry(REGISTRY);
-    expect(registry.calls('challenge')).toBe(1);
+    expect(registry.calls('challenge')).toBe(0);
     expect(registry.calls('exchange')).toBe(1);
-    expect(registry.requests.map((r) => r.host)).toEqual([replica, replica]);
+    expect(registry.requests.map((r) => r.host)).toEqual([replica]);
+    expect(new URLSearchParams(registry.requests[0]?.body).get('service')).toBe(REGISTRY);
   });
 
   it('a mirrored image uses the node identity even when the pod sends a federated token', async () => {

@@ -3,10 +3,10 @@
  * TestProcessImageWithMirrorMapping and TestProcessMirrorMapping (research/azure-acr.md §3.1-3.2)
  * as tables, plus the rows where credkit deliberately differs (anchored, no substring fallback).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ACR_MATCH_IMAGES, acrTargetOf, isAcrHost } from '../../../adapters/acr/index.ts';
-import { parseRegistryMirrors } from '../../../adapters/acr/registry.ts';
-import { CredkitError, urlsMatch } from '../../../core/index.ts';
+import { baseLoginServer, parseRegistryMirrors, resolveAcrTarget } from '../../../adapters/acr/registry.ts';
+import { parseImage, urlsMatch } from '../../../core/index.ts';
 
 const MIRROR = 'mcr.microsoft.com:abc.azurecr.io';
 
@@ -154,5 +154,42 @@ describe('matchImages cover every host we serve, as the kubelet matches them', (
   ])('$name: $image', ({ image }) => {
     expect(isAcrHost(image.split('/')[0] as string)).toBe(true);
     expect(ACR_MATCH_IMAGES.some((glob) => urlsMatch(glob, image))).toBe(true);
+  });
+});
+
+describe('a custom cloud suffix (AzureStackCloud containerRegistryDNSSuffix azsacr.local.test)', () => {
+  const SUFFIX = 'azsacr.local.test';
+  it.each([
+    { name: 'a registry of the cloud', image: 'myacr.azsacr.local.test/x', loginServer: 'myacr.azsacr.local.test' },
+    { name: 'a DNL name', image: 'myacr-abc1.azsacr.local.test/x', loginServer: 'myacr-abc1.azsacr.local.test' },
+    { name: 'the suffix alone', image: 'azsacr.local.test/x', loginServer: null },
+    { name: 'two labels before the suffix', image: 'a.b.azsacr.local.test/x', loginServer: null },
+    {
+      name: 'the suffix inside a longer host (upstream: substring)',
+      image: 'myacr.azsacr.local.test.evil/x',
+      loginServer: null,
+    },
+    { name: 'the suffix without its dot', image: 'myacrazsacr.local.test/x', loginServer: null },
+    { name: 'another port', image: 'myacr.azsacr.local.test:5000/x', loginServer: null },
+    { name: 'an Azure ACR is still one, realm known', image: 'foo.azurecr.io/x', loginServer: 'foo.azurecr.io' },
+  ])('$name: $image -> $loginServer', ({ image, loginServer }) => {
+    const target = resolveAcrTarget(parseImage(image), new Map(), () => SUFFIX);
+    expect(target?.loginServer ?? null).toBe(loginServer);
+    if (target) expect(target.customCloud ?? false).toBe(loginServer?.endsWith(SUFFIX));
+  });
+
+  it('the suffix is not looked up for an Azure ACR host (no environment file read)', () => {
+    const suffix = vi.fn(() => SUFFIX);
+    resolveAcrTarget(parseImage('foo.azurecr.io/x'), new Map(), suffix);
+    expect(suffix).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    { host: 'myacr.azurecr.io', base: 'myacr.azurecr.io' },
+    { host: 'myacr.eastus2.geo.azurecr.io', base: 'myacr.azurecr.io' },
+    { host: 'myacr.usgovvirginia.geo.azurecr.us', base: 'myacr.azurecr.us' },
+    { host: 'myacr-abc1.westeurope.geo.azurecr.cn', base: 'myacr-abc1.azurecr.cn' },
+  ])('baseLoginServer($host) = $base', ({ host, base }) => {
+    expect(baseLoginServer(host)).toBe(base);
   });
 });
