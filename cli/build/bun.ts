@@ -43,7 +43,8 @@ export function bunArgs(input: CompileInput, runtime: string | undefined): strin
     '--format=esm',
     // Each lazy import() its own module in the executable, loaded when first imported: without it
     // the whole graph is one module whose builtin imports (node:http from an SDK's credential
-    // chain) load at start-up. Measured: credkit-ecr -4 ms CPU, credkit-node -12 ms (bench/RESULTS.md).
+    // chain) load at start-up. Measured: credkit-ecr -4 ms CPU, credkit-node -12 ms (bench/RESULTS.md);
+    // credkit-acr's @azure/identity (non-IMDS managed identity only) costs other execs nothing.
     '--splitting',
     // Packages' ES module builds (the `module` export condition, which esbuild honours by default):
     // bun would take the `node` CommonJS build, one file that requires a whole SDK submodule. For

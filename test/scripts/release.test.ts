@@ -43,7 +43,8 @@ const BUNDLES: Record<string, { bundles: string[]; never: string[] }> = {
     never: ['@aws-sdk/client-ecr', '@aws-sdk/client-sts', '@azure/identity', 'google-auth-library'],
   },
   'credkit-acr': {
-    bundles: ['zod', 'jose', 'https-proxy-agent'],
+    // @azure/identity for managed identity sources other than IMDS, in a chunk of its own.
+    bundles: ['zod', 'jose', 'https-proxy-agent', '@azure/identity'],
     never: ['@aws-sdk/client-sts', '@aws-sdk/client-ecr', 'google-auth-library'],
   },
   'credkit-gar': {
@@ -56,8 +57,15 @@ const BUNDLES: Record<string, { bundles: string[]; never: string[] }> = {
   },
   // Every adapter in one executable: the union of theirs, still without the SDK clients.
   'credkit-node': {
-    bundles: ['@aws-sdk/credential-providers', '@smithy/signature-v4', 'zod', 'jose', 'https-proxy-agent'],
-    never: ['@aws-sdk/client-ecr', '@aws-sdk/client-sts', '@azure/identity', 'google-auth-library'],
+    bundles: [
+      '@aws-sdk/credential-providers',
+      '@smithy/signature-v4',
+      'zod',
+      'jose',
+      'https-proxy-agent',
+      '@azure/identity',
+    ],
+    never: ['@aws-sdk/client-ecr', '@aws-sdk/client-sts', 'google-auth-library'],
   },
 };
 

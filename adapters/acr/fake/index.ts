@@ -21,6 +21,11 @@ import {
   startFakeIdentityBinding,
 } from './identity-binding.ts';
 import { imdsHandler, imdsLabel, type ManagedIdentitySpec } from './imds.ts';
+import {
+  type FakeManagedIdentityEndpoint,
+  type ManagedIdentityEndpointKind,
+  startManagedIdentityEndpoint,
+} from './managed-identity.ts';
 import { type FakeRegistrySpec, type IssuedRefreshToken, registryHandler, registryLabel } from './registry.ts';
 import { ACR_RESOURCE, createSigner, type Signer } from './tokens.ts';
 
@@ -34,9 +39,11 @@ export {
   startFakeIdentityBinding,
 } from './identity-binding.ts';
 export type {
+  FakeManagedIdentityEndpoint,
   FakeRegistrySpec,
   FederatedCredentialSpec,
   IssuedRefreshToken,
+  ManagedIdentityEndpointKind,
   ManagedIdentitySpec,
   ServicePrincipalSpec,
   Signer,
@@ -52,6 +59,11 @@ export interface FakeAzureOptions {
   tenants?: string[];
   /** An AKS identity-binding endpoint (on loopback, with its own cluster CA; not behind the proxy). */
   identityBindings?: FakeIdentityBindingOptions;
+  /**
+   * Serve `managedIdentities` from another source too (App Service, Arc, Machine Learning, Cloud
+   * Shell), on loopback; its `env` selects it. `secret` is IDENTITY_HEADER or MSI_SECRET.
+   */
+  managedIdentityEndpoint?: { kind: ManagedIdentityEndpointKind; secret?: string; arcTokensDir?: string };
 }
 
 export interface FakeAcrRegistry extends FakeServer {
@@ -64,6 +76,8 @@ export interface FakeAzure {
   entra: FakeServer;
   /** Plain HTTP, routed as 169.254.169.254:80 through the world's proxy. */
   imds: FakeServer;
+  /** The other managed identity source, when asked for. */
+  managedIdentityEndpoint?: FakeManagedIdentityEndpoint;
   registries: FakeAcrRegistry[];
   /** Present when `identityBindings` was given. */
   identityBinding?: FakeIdentityBinding;
@@ -91,6 +105,15 @@ export async function startFakeAzure(world: FakeWorld, options: FakeAzureOptions
     label: imdsLabel,
     tls: false,
   });
+  const managedIdentityEndpoint = options.managedIdentityEndpoint
+    ? await startManagedIdentityEndpoint({
+        ...options.managedIdentityEndpoint,
+        identities: options.managedIdentities ?? [],
+        signer: entraSigner,
+      })
+    : undefined;
+  // Closed with the world, as the servers it started.
+  if (managedIdentityEndpoint) world.servers.push(managedIdentityEndpoint);
   const registries: FakeAcrRegistry[] = [];
   for (const entry of options.registries) {
     const spec = typeof entry === 'string' ? { loginServer: entry } : entry;
@@ -122,10 +145,17 @@ export async function startFakeAzure(world: FakeWorld, options: FakeAzureOptions
     : undefined;
   // Closed with the world, though the proxy never routes to it.
   if (identityBinding) world.servers.push(identityBinding);
-  const all = [entra, imds, ...registries, ...(identityBinding ? [identityBinding] : [])];
+  const all = [
+    entra,
+    imds,
+    ...(managedIdentityEndpoint ? [managedIdentityEndpoint] : []),
+    ...registries,
+    ...(identityBinding ? [identityBinding] : []),
+  ];
   return {
     entra,
     imds,
+    ...(managedIdentityEndpoint ? { managedIdentityEndpoint } : {}),
     registries,
     ...(identityBinding ? { identityBinding } : {}),
     registry(loginServer) {
