@@ -88,6 +88,7 @@ export async function startBenches(): Promise<Bench[]> {
         // The identity-binding endpoint is dialled straight, at an address only the test knows.
         '<ib-apiserver-ip>': acr.azure.identityBinding?.address ?? '',
         '<ib-ca-file>': acr.azure.identityBinding?.caFile ?? '',
+        '<AzureStackCloud.json>': acr.configs.azureStackEnvironment,
       },
       close: () => acr.close(),
     },

@@ -18,6 +18,9 @@ export const SP_ID = 'c0c0c0c0-0000-4000-8000-00000000000c';
 export const SP_SECRET = 'sp-secret-value-Zq8~not-a-real-one';
 export const REGISTRY = 'myacr.azurecr.io';
 export const GOV_REGISTRY = 'govacr.azurecr.us';
+/** An Azure Stack Hub registry: the suffix comes from the environment file (`configs.azureStackEnvironment`). */
+export const STACK_SUFFIX = 'azsacr.local.test';
+export const STACK_REGISTRY = `myacr.${STACK_SUFFIX}`;
 export const AUDIENCE = 'api://AzureADTokenExchange';
 /** AKS identity bindings: the endpoint's TLS name, and the managed identities bound to the cluster. */
 export const IB_SNI = 'ib.credkit.test';
@@ -28,8 +31,8 @@ export const IB_DEFAULT = 'f0f0f0f0-0000-4000-8000-00000000000f';
 export interface AcrWorld {
   world: FakeWorld;
   azure: FakeAzure;
-  /** azure.json variants by name. */
-  configs: Record<'managed' | 'servicePrincipal' | 'usGov', string>;
+  /** azure.json variants by name; `azureStackEnvironment` is the AZURE_ENVIRONMENT_FILEPATH file. */
+  configs: Record<'managed' | 'servicePrincipal' | 'usGov' | 'azureStackEnvironment', string>;
   exec(options: ExecOptions): Promise<KubeletResult>;
   /** Runs the binary with exactly these args (no config file added). */
   execRaw(args: string[], image: string): Promise<KubeletResult>;
@@ -71,6 +74,7 @@ export async function startAcrWorld(): Promise<AcrWorld> {
         pullers: [APP_A, APP_B, KUBELET_IDENTITY, SP_ID, IB_APP, IB_DEFAULT],
       },
       { loginServer: GOV_REGISTRY, pullers: [APP_A] },
+      { loginServer: STACK_REGISTRY, pullers: [KUBELET_IDENTITY, SP_ID] },
     ],
     federatedCredentials: [
       federated(APP_A, 'app-a'),
@@ -121,6 +125,12 @@ export async function startAcrWorld(): Promise<AcrWorld> {
       cloud: 'AzureUSGovernmentCloud',
       tenantId: TENANT,
       useManagedIdentityExtension: true,
+    }),
+    azureStackEnvironment: write('AzureStackCloud.json', {
+      name: 'AzureStackCloud',
+      activeDirectoryEndpoint: 'https://login.sovereign.test/',
+      containerRegistryDNSSuffix: STACK_SUFFIX,
+      resourceManagerEndpoint: 'https://management.local.test/',
     }),
   };
   const servers = () => [azure.entra, azure.imds, ib, ...azure.registries];
