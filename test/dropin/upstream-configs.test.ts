@@ -10,7 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeRequest, FakeWorld } from '../../core/testing/index.ts';
-import { IB_APP, IB_SNI, KUBELET_IDENTITY, REGISTRY, startAcrWorld, TENANT } from '../adapters/acr/world.ts';
+import {
+  CUSTOM_CLOUD_REGISTRY,
+  IB_APP,
+  IB_SNI,
+  KUBELET_IDENTITY,
+  REGISTRY,
+  startAcrWorld,
+  TENANT,
+} from '../adapters/acr/world.ts';
 import { startEcrWorld } from '../adapters/ecr/world.ts';
 import { ENABLE, PULLER_GSA, startGarWorld } from '../adapters/gar/world.ts';
 import { ROOT } from '../support/commands.ts';
@@ -205,9 +213,13 @@ const FIXTURE_TABLE: Fixture[] = [
     kubeletEnv: { AZURE_ENVIRONMENT_FILEPATH: '<dir>/AzureStackCloud.json' },
     pulls: [
       { image: `${REGISTRY}/team/app:1`, key: REGISTRY, calls: ACR_NODE_CALLS },
-      // credkit-acr does not read the custom cloud's environment file yet (issue 10 item 5), so this
-      // host is not one of its registries: an answer without credentials, an anonymous pull.
-      { image: 'myacr.azurecr.microsoft.fakecloud/team/app:1', key: null },
+      // The environment file's containerRegistryDNSSuffix makes this host one of the cloud's ACRs;
+      // its realm is not derivable, so its challenge is asked (and pinned to this host).
+      {
+        image: `${CUSTOM_CLOUD_REGISTRY}/team/app:1`,
+        key: CUSTOM_CLOUD_REGISTRY,
+        calls: ['token@169.254.169.254', `challenge@${CUSTOM_CLOUD_REGISTRY}`, `exchange@${CUSTOM_CLOUD_REGISTRY}`],
+      },
     ],
   },
   { file: 'gke.yaml', pulls: GKE_PULLS },

@@ -21,6 +21,8 @@ export const GOV_REGISTRY = 'govacr.azurecr.us';
 /** An Azure Stack Hub registry: the suffix comes from the environment file (`configs.azureStackEnvironment`). */
 export const STACK_SUFFIX = 'azsacr.local.test';
 export const STACK_REGISTRY = `myacr.${STACK_SUFFIX}`;
+/** The registry of the AKS custom cloud config (test/dropin), suffix `azurecr.microsoft.fakecloud`. */
+export const CUSTOM_CLOUD_REGISTRY = 'myacr.azurecr.microsoft.fakecloud';
 export const AUDIENCE = 'api://AzureADTokenExchange';
 /** AKS identity bindings: the endpoint's TLS name, and the managed identities bound to the cluster. */
 export const IB_SNI = 'ib.credkit.test';
@@ -75,6 +77,7 @@ export async function startAcrWorld(): Promise<AcrWorld> {
       },
       { loginServer: GOV_REGISTRY, pullers: [APP_A] },
       { loginServer: STACK_REGISTRY, pullers: [KUBELET_IDENTITY, SP_ID] },
+      { loginServer: CUSTOM_CLOUD_REGISTRY, pullers: [KUBELET_IDENTITY] },
     ],
     federatedCredentials: [
       federated(APP_A, 'app-a'),
