@@ -80,7 +80,7 @@ async function sdkChain(ctx: AwsContext, region: string): Promise<NodeCredential
       'container credentials',
       () =>
         env.AWS_CONTAINER_CREDENTIALS_FULL_URI || env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
-          ? providers.fromHttp({})()
+          ? mustAnswer(providers.fromHttp({})())
           : skip('no container credentials endpoint'),
     ],
   ];
@@ -129,6 +129,19 @@ async function tryLink(source: string, resolve: () => Promise<AwsCredentials>): 
     throw new CredkitError('denied', `AWS credentials from ${source} failed: ${describeSdkError(error)}`, {
       cause: error,
     });
+  }
+}
+
+/**
+ * A source the node's environment names must answer. The SDK marks a failing container endpoint
+ * "try the next link", which would quietly pull as the instance role (a wider identity than the
+ * EKS Pod Identity association the operator set up); the Go SDK's call fails there, and so does this.
+ */
+async function mustAnswer(credentials: Promise<AwsCredentials>): Promise<AwsCredentials> {
+  try {
+    return await credentials;
+  } catch (error) {
+    throw Object.assign(error as Error, { tryNextLink: false });
   }
 }
 
