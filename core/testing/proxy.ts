@@ -36,6 +36,8 @@ export async function startConnectProxy(options: { route: ProxyRoute }): Promise
     const [host = '', portText = '443'] = splitTarget(req.url ?? '');
     const target = `${host}:${portText}`;
     connects.push(target);
+    // A client may reset a refused tunnel before the 502 is written: that must not crash the test.
+    client.on('error', () => client.destroy());
     const localPort = options.route(host, Number(portText));
     if (localPort === undefined) {
       refused.push(target);

@@ -5,7 +5,6 @@
  * registered adapter through this one shape.
  */
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeletRun } from '../kubelet.ts';
 import type { FakeWorld } from './world.ts';
@@ -63,5 +62,5 @@ export function scenarioToken(world: FakeWorld, index: number, audience: string)
 
 /** The kubelet's environment: nothing from this machine (no ~/.aws, no cloud env), the world's proxy and CA. */
 export function kubeletEnv(world: FakeWorld): Record<string, string> {
-  return { PATH: '/usr/bin:/bin', HOME: mkdtempSync(join(tmpdir(), 'credkit-home-')), ...world.env };
+  return { PATH: '/usr/bin:/bin', HOME: mkdtempSync(join(world.dir, 'home-')), ...world.env };
 }

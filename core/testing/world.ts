@@ -3,6 +3,9 @@
  * way to put fake servers behind real hostnames. `world.env` is the environment a provider binary
  * needs to reach them, as a kubelet on a proxied node would pass it.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createTestCA, type TestCA } from './ca.ts';
 import { type FakeIssuer, type FakeIssuerOptions, startFakeIssuer } from './issuer.ts';
 import { type ConnectProxy, startConnectProxy } from './proxy.ts';
@@ -26,11 +29,14 @@ export interface FakeWorld {
   /** Routes one more host:port to an existing local port. */
   route(host: string, port: number, localPort: number): void;
   servers: FakeServer[];
+  /** A temporary directory of this world's (files a test writes for it); close() removes it. */
+  dir: string;
   close(): Promise<void>;
 }
 
 export async function startFakeWorld(options: { issuer?: Omit<FakeIssuerOptions, 'ca'> } = {}): Promise<FakeWorld> {
   const ca = await createTestCA();
+  const dir = mkdtempSync(join(tmpdir(), 'credkit-world-'));
   const routes = new Map<string, number>();
   const servers: FakeServer[] = [];
   const proxy = await startConnectProxy({ route: (host, port) => routes.get(`${host.toLowerCase()}:${port}`) });
@@ -45,6 +51,7 @@ export async function startFakeWorld(options: { issuer?: Omit<FakeIssuerOptions,
     ca,
     issuer,
     proxy,
+    dir,
     env: {
       HTTPS_PROXY: proxy.url,
       HTTP_PROXY: proxy.url,
@@ -71,6 +78,7 @@ export async function startFakeWorld(options: { issuer?: Omit<FakeIssuerOptions,
     },
     async close() {
       await Promise.all([...servers.map((server) => server.close()), issuer.close(), proxy.close()]);
+      for (const path of [ca.certDir, dir]) rmSync(path, { recursive: true, force: true });
     },
   };
 }

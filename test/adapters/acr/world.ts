@@ -2,7 +2,7 @@
  * One fake Azure for the ACR end-to-end tests: a fake world (CONNECT proxy, test CA, SA issuer),
  * Entra ID, IMDS and two registries, plus `exec()` that runs credkit-acr as the kubelet does.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type FakeAzure, startFakeAzure } from '../../../adapters/acr/fake/index.ts';
@@ -168,6 +168,9 @@ export async function startAcrWorld(): Promise<AcrWorld> {
       world.proxy.connects.length = 0;
       world.proxy.refused.length = 0;
     },
-    close: () => world.close(),
+    close: async () => {
+      await world.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

@@ -3,7 +3,7 @@
  * behind real hostnames, and a way to exec credkit-ecr exactly as the kubelet would, with an
  * environment that holds nothing from this machine (no ~/.aws, no AWS_* variables).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type FakeAws, type FakeAwsOptions, startFakeAws } from '../../../adapters/ecr/fake/index.ts';
@@ -40,11 +40,8 @@ export async function startEcrWorld(options: FakeAwsOptions = {}): Promise<EcrWo
     },
     ...options,
   });
-  const env = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: mkdtempSync(join(tmpdir(), 'credkit-ecr-home-')),
-    ...world.env,
-  };
+  const home = mkdtempSync(join(tmpdir(), 'credkit-ecr-home-'));
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, ...world.env };
   return {
     world,
     aws,
@@ -58,7 +55,10 @@ export async function startEcrWorld(options: FakeAwsOptions = {}): Promise<EcrWo
         audience: mintOptions.audience ?? 'sts.amazonaws.com',
         ...(mintOptions.expiresInSeconds !== undefined ? { expiresInSeconds: mintOptions.expiresInSeconds } : {}),
       }),
-    close: () => world.close(),
+    close: async () => {
+      await world.close();
+      rmSync(home, { recursive: true, force: true });
+    },
   };
 }
 
