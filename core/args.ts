@@ -3,7 +3,7 @@
  * (log-flags.ts), plus the provider's own flags. The kubelet passes only the config's `args`, so
  * anything unknown is an operator typo: refuse it with a usage error rather than guess.
  */
-import { type ParseArgsConfig, parseArgs } from 'node:util';
+import type { ParseArgsConfig, parseArgs } from 'node:util';
 import { parseDurationMs } from './duration.ts';
 import { CredkitError } from './errors.ts';
 import type { FlagSpecs, FlagValues } from './flag-spec.ts';
@@ -82,9 +82,9 @@ export function parseProviderArgs<F extends FlagSpecs>(provider: CommandLine<F>,
     ]),
   ) as ParseArgsConfig['options'];
 
-  let parsed: ReturnType<typeof parseArgs>;
+  let parsed: Parsed;
   try {
-    parsed = parseArgs({ args: canonical.args, options, allowPositionals: true, strict: true });
+    parsed = parseCanonical(canonical.args, options);
   } catch (error) {
     throw new CredkitError('usage', `${(error as Error).message.split(/\. |\n/)[0]}: see --help`);
   }
@@ -96,6 +96,25 @@ export function parseProviderArgs<F extends FlagSpecs>(provider: CommandLine<F>,
     throw new CredkitError('usage', `unexpected argument ${JSON.stringify(parsed.positionals[0])}: see --help`);
   }
   return { common: commonFlags(family, values), flags: values as FlagValues<F>, positionals: parsed.positionals };
+}
+
+type Parsed = Pick<ReturnType<typeof parseArgs>, 'values' | 'positionals'>;
+
+/**
+ * parseArgs over the canonical arguments. Without an option among them (the kubelet's usual command
+ * line: nothing, or positionals only) its answer is known, the defaults and the positionals, and
+ * node:util is not loaded: in a compiled bun binary that costs ~1.5 ms of an exec's CPU
+ * (bench/RESULTS.md).
+ */
+function parseCanonical(args: string[], options: ParseArgsConfig['options'] = {}): Parsed {
+  if (!args.some((arg) => arg.startsWith('-') && arg !== '-')) {
+    const defaults = Object.entries(options).flatMap(([name, option]) =>
+      option.default === undefined ? [] : [[name, option.default]],
+    );
+    return { values: Object.fromEntries(defaults), positionals: args };
+  }
+  const util = process.getBuiltinModule('node:util') as typeof import('node:util');
+  return util.parseArgs({ args, options, allowPositionals: true, strict: true });
 }
 
 /**

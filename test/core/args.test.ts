@@ -236,6 +236,19 @@ describe('provider flags in Go spellings', () => {
   });
 });
 
+describe('a command line without options (parsed without node:util)', () => {
+  // After `--` everything is a positional and parseArgs does the parsing: the answers must be equal.
+  it.each(
+    (Object.keys(providers) as Family[]).flatMap((family) =>
+      [[], ['get-credentials'], ['/etc/kubernetes/azure.json'], ['-'], ['a', 'b']].map((argv) => ({ family, argv })),
+    ),
+  )('$family $argv reads as parseArgs reads it', ({ family, argv }) => {
+    const parsed = parse(family, argv);
+    expect(parsed).toEqual(parse(family, ['--', ...argv]));
+    expect(parsed.positionals).toEqual(argv);
+  });
+});
+
 describe('bad command lines are one-line usage errors', () => {
   it.each([
     { family: 'credkit', argv: ['--bogus'], message: /^Unknown option '--bogus': see --help$/ },
