@@ -7,7 +7,7 @@ import { CredkitError } from '../../core/errors.ts';
 import type { LogFlagFamily } from '../../core/log-flags.ts';
 import { encodeRequest } from '../../core/protocol.ts';
 import { defineProvider } from '../../core/provider.ts';
-import { runProvider } from '../../core/run.ts';
+import { runInProcess } from '../support/in-process.ts';
 
 function providerOf(logFlags: LogFlagFamily, fail = false) {
   return defineProvider({
@@ -24,22 +24,8 @@ function providerOf(logFlags: LogFlagFamily, fail = false) {
 }
 
 async function exec(logFlags: LogFlagFamily, argv: string[], fail = false) {
-  let stdout = '';
-  let stderr = '';
   const request = encodeRequest({ apiVersion: 'credentialprovider.kubelet.k8s.io/v1', image: 'r.example.com/app' });
-  const code = await runProvider(providerOf(logFlags, fail), {
-    argv,
-    env: {},
-    stdin: (async function* () {
-      yield request;
-    })(),
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-  });
+  const { code, stdout, stderr } = await runInProcess(providerOf(logFlags, fail), { argv, env: {}, request });
   return { code, stdout, lines: stderr.split('\n').filter(Boolean) };
 }
 

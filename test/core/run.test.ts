@@ -7,8 +7,9 @@ import { ERROR_KINDS } from '../../core/errors.ts';
 import { runLikeKubelet } from '../../core/kubelet.ts';
 import { encodeRequest } from '../../core/protocol.ts';
 import { type Credential, defineProvider } from '../../core/provider.ts';
-import { MAX_REQUEST_BYTES, runProvider } from '../../core/run.ts';
+import { MAX_REQUEST_BYTES } from '../../core/run.ts';
 import { type FakeIssuer, startFakeIssuer } from '../../core/testing/issuer.ts';
+import { runInProcess } from '../support/in-process.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/provider.ts', import.meta.url));
 const command = [process.execPath, FIXTURE];
@@ -198,27 +199,13 @@ describe('the token is judged only on the path that exchanges it', () => {
 
   async function exec(chosen: typeof provider, token: string, annotations: Record<string, string>, v = 0) {
     calls = [];
-    let stdout = '';
-    let stderr = '';
     const request = encodeRequest({
       apiVersion: 'credentialprovider.kubelet.k8s.io/v1',
       image: IMAGE,
       serviceAccountToken: token,
       serviceAccountAnnotations: annotations,
     });
-    const code = await runProvider(chosen, {
-      argv: [`--v=${v}`],
-      env: {},
-      stdin: (async function* () {
-        yield request;
-      })(),
-      stdout: (text) => {
-        stdout += text;
-      },
-      stderr: (text) => {
-        stderr += text;
-      },
-    });
+    const { code, stdout, stderr } = await runInProcess(chosen, { argv: [`--v=${v}`], env: {}, request });
     const username = stdout ? JSON.parse(stdout).auth?.['registry.fixture.test']?.username : undefined;
     return { code, username, stderr, calls };
   }
@@ -276,26 +263,12 @@ describe("a credential's answer: other entries, its own cacheKeyType, an operato
       cacheType: 'ServiceAccount',
       getCredentials: async () => ({ username: 'u', password: 'main-password', ...credential }) as Credential,
     });
-    let stdout = '';
-    let stderr = '';
     const request = encodeRequest({
       apiVersion: 'credentialprovider.kubelet.k8s.io/v1',
       image: 'r.fixture.test/team/app',
       ...(token ? { serviceAccountToken: token } : {}),
     });
-    const code = await runProvider(provider, {
-      argv: [],
-      env: {},
-      stdin: (async function* () {
-        yield request;
-      })(),
-      stdout: (text) => {
-        stdout += text;
-      },
-      stderr: (text) => {
-        stderr += text;
-      },
-    });
+    const { code, stdout, stderr } = await runInProcess(provider, { argv: [], env: {}, request });
     return { code, stderr, response: stdout ? JSON.parse(stdout) : undefined };
   }
 

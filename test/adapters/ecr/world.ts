@@ -15,6 +15,7 @@ import {
   startFakeWorld,
 } from '../../../core/testing/index.ts';
 import { providerCommand } from '../../support/commands.ts';
+import { runInProcess } from '../../support/in-process.ts';
 
 export const ROLE_A = 'arn:aws:iam::123456789012:role/team-a-puller';
 export const ROLE_B = 'arn:aws:iam::123456789012:role/team-b-puller';
@@ -91,7 +92,6 @@ export async function invoke(
     env?: Record<string, string>;
   },
 ): Promise<InProcessResult> {
-  const { runProvider } = await import('../../../core/index.ts');
   const { provider } = await import('../../../adapters/ecr/index.ts');
   const request = {
     kind: 'CredentialProviderRequest',
@@ -100,21 +100,15 @@ export async function invoke(
     ...(options.token ? { serviceAccountToken: options.token } : {}),
     ...(options.annotations ? { serviceAccountAnnotations: options.annotations } : {}),
   };
-  let stdout = '';
-  let stderr = '';
   const started = performance.now();
-  const exitCode = await runProvider(provider, {
+  const {
+    code: exitCode,
+    stdout,
+    stderr,
+  } = await runInProcess(provider, {
     argv: options.args ?? [],
     env: { ...ecr.env, ...options.env },
-    stdin: (async function* () {
-      yield JSON.stringify(request);
-    })(),
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
+    request: JSON.stringify(request),
   });
   return {
     exitCode,

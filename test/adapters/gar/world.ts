@@ -6,8 +6,9 @@
 
 import { type FakeGoogleCloud, principalFor, startFakeGoogleCloud } from '../../../adapters/gar/fake/index.ts';
 import { provider } from '../../../adapters/gar/index.ts';
-import { encodeRequest, runProvider } from '../../../core/index.ts';
+import { encodeRequest } from '../../../core/index.ts';
 import { type FakeWorld, startFakeWorld } from '../../../core/testing/index.ts';
+import { runInProcess } from '../../support/in-process.ts';
 
 export const CP = 'https://container.googleapis.com/v1/projects/my-project/locations/us-central1/clusters/my-cluster';
 export const GKE_AUDIENCE = `identitynamespace:my-project.svc.id.goog:${CP}`;
@@ -93,26 +94,16 @@ export async function runGar(
     env?: Record<string, string>;
   },
 ): Promise<GarRun> {
-  let stdout = '';
-  let stderr = '';
   const request = encodeRequest({
     apiVersion: 'credentialprovider.kubelet.k8s.io/v1',
     image: input.image ?? IMAGE,
     ...(input.token ? { serviceAccountToken: input.token } : {}),
     ...(input.annotations ? { serviceAccountAnnotations: input.annotations } : {}),
   });
-  const code = await runProvider(provider, {
+  const { code, stdout, stderr } = await runInProcess(provider, {
     argv: input.args ?? ['get-credentials'],
     env: { ...g.world.env, ...input.env },
-    stdin: (async function* () {
-      yield request;
-    })(),
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
+    request: request,
   });
   return { code, stdout, stderr, ...(stdout ? { response: JSON.parse(stdout) } : {}) };
 }

@@ -5,8 +5,9 @@
  */
 import { type FakeQuay, startFakeQuay } from '../../../adapters/quay/fake/index.ts';
 import { provider } from '../../../adapters/quay/index.ts';
-import { encodeRequest, runProvider } from '../../../core/index.ts';
+import { encodeRequest } from '../../../core/index.ts';
 import { type FakeWorld, startFakeWorld } from '../../../core/testing/index.ts';
+import { runInProcess } from '../../support/in-process.ts';
 
 export const SELF_HOSTED = 'quay.example.com';
 export const PULLER = 'acme+puller';
@@ -87,26 +88,16 @@ export async function runQuay(
   q: QuayWorld,
   input: { args?: string[]; image?: string; token?: string; annotations?: Record<string, string> },
 ): Promise<QuayRun> {
-  let stdout = '';
-  let stderr = '';
   const request = encodeRequest({
     apiVersion: 'credentialprovider.kubelet.k8s.io/v1',
     image: input.image ?? IMAGE,
     ...(input.token ? { serviceAccountToken: input.token } : {}),
     ...(input.annotations ? { serviceAccountAnnotations: input.annotations } : {}),
   });
-  const code = await runProvider(provider, {
+  const { code, stdout, stderr } = await runInProcess(provider, {
     argv: input.args ?? [],
     env: q.world.env,
-    stdin: (async function* () {
-      yield request;
-    })(),
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
+    request: request,
   });
   return { code, stdout, stderr, ...(stdout ? { response: JSON.parse(stdout) } : {}) };
 }
