@@ -209,12 +209,13 @@ export function tokenAttributesOf<F extends FlagSpecs>(
 ): TokenAttributes | undefined {
   const audience = typeof provider.audience === 'function' ? provider.audience(ctx) : provider.audience;
   if (!audience) return undefined;
+  const keys = annotationKeysOf(provider, ctx);
   return {
     audience,
     cacheType: provider.cacheType ?? 'ServiceAccount',
     requireServiceAccount: provider.requireServiceAccount ?? false,
-    requiredAnnotations: annotationKeysOf(provider, ctx).required ?? [],
-    optionalAnnotations: annotationKeysOf(provider, ctx).optional ?? [],
+    requiredAnnotations: keys.required ?? [],
+    optionalAnnotations: keys.optional ?? [],
   };
 }
 
