@@ -297,3 +297,37 @@ describe('identity-binding flags, validated as upstream (exit 2, one line, every
     expect(acr.azure.totalCalls()).toBe(0);
   });
 });
+
+describe('identity bindings: no token, assertion or credential on stderr, at --v=0 and --v=10', () => {
+  const cases = [
+    { name: 'a pull that succeeds', serviceAccount: 'app-ib', fault: false, exit: 0 },
+    { name: 'a service account the binding refuses', serviceAccount: 'app-b', fault: false, exit: 5 },
+    { name: 'an endpoint that keeps answering 503', serviceAccount: 'app-ib', fault: true, exit: 6 },
+  ];
+  it.each(cases.flatMap((c) => [0, 10].map((v) => ({ ...c, v }))))(
+    '$name, --v=$v',
+    async ({ serviceAccount, fault, exit, v }) => {
+      if (fault) ib().faults.push('token', { status: 503, body: 'apiserver busy' }, 20);
+      const sa = await token(serviceAccount);
+      const result = await acr.exec({
+        image: IMAGE,
+        args: [...acr.ibArgs, `--v=${v}`, '--timeout=5s'],
+        token: sa,
+        annotations: { [CLIENT]: IB_APP },
+      });
+      expect(result.exitCode, result.stderr).toBe(exit);
+      // The pod's token (its claims and signature), the access token the endpoint issued (as ACR
+      // received it) and the refresh token handed to the kubelet.
+      const [, claims, signature] = sa.split('.');
+      const exchanged = acr.azure
+        .registry(REGISTRY)
+        .requests.map((req) => new URLSearchParams(req.body).get('access_token'))
+        .filter((value): value is string => Boolean(value));
+      const password = result.response?.auth?.[REGISTRY]?.password;
+      const secrets = [claims, signature, ...exchanged, ...(password ? [password] : [])];
+      if (exit === 0) expect(exchanged).toHaveLength(1);
+      for (const secret of secrets) expect(result.stderr).not.toContain(secret);
+      if (v === 0) expect(result.stderr.trim().split('\n').filter(Boolean).length).toBeLessThanOrEqual(1);
+    },
+  );
+});
