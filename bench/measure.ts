@@ -5,11 +5,12 @@
  * the cores in this process. The kubelet's judgement of each answer comes from runLikeKubelet.
  * Percentiles are nearest-rank, so p90 of 20 runs is the 18th fastest and p99 of 64 the slowest.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { judgeExec, prepareExec } from '../core/kubelet.ts';
 import { type KubeletResult, type KubeletRun, runLikeKubelet } from '../core/testing/index.ts';
 import { ROOT } from '../scripts/binaries.ts';
 
@@ -34,15 +35,21 @@ export interface Measured {
   usage: Usage;
 }
 
-const RUSAGE_SOURCE = join(ROOT, 'bench', 'rusage.c');
 const RUSAGE = join(ROOT, 'dist', 'bench', 'rusage');
+const STORM = join(ROOT, 'dist', 'bench', 'storm');
 const REPORTS = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 
-/** Compiles bench/rusage.c when missing or older than its source (the machine has cc; CI does too). */
+/**
+ * Compiles bench/rusage.c and bench/storm.c when missing or older than their sources (the machine
+ * has cc; CI does too). Returns the rusage wrapper's path.
+ */
 export function prepareRusage(): string {
-  if (!existsSync(RUSAGE) || statSync(RUSAGE).mtimeMs < statSync(RUSAGE_SOURCE).mtimeMs) {
-    mkdirSync(join(ROOT, 'dist', 'bench'), { recursive: true });
-    execFileSync('cc', ['-O2', '-o', RUSAGE, RUSAGE_SOURCE], { stdio: 'inherit' });
+  for (const tool of [RUSAGE, STORM]) {
+    const source = join(ROOT, 'bench', `${basename(tool)}.c`);
+    if (!existsSync(tool) || statSync(tool).mtimeMs < statSync(source).mtimeMs) {
+      mkdirSync(dirname(tool), { recursive: true });
+      execFileSync('cc', ['-O2', '-o', tool, source], { stdio: 'inherit' });
+    }
   }
   return RUSAGE;
 }
@@ -65,6 +72,56 @@ export async function measured(run: KubeletRun): Promise<Measured> {
   }
   rmSync(report, { force: true });
   return { result, usage };
+}
+
+/**
+ * All of `runs` at once, started by bench/storm.c (a spawner as cheap as the kubelet's, see there)
+ * with their stdin, stdout and stderr in files, then each judged as runLikeKubelet judges one.
+ */
+export async function measuredStorm(runs: KubeletRun[]): Promise<Measured[]> {
+  const dir = mkdtempSync(join(REPORTS, `credkit-storm-${process.pid}-`));
+  try {
+    const prepared = runs.map((run, i) => {
+      const exec = prepareExec(run);
+      if (!exec.executed) throw new Error(`storm exec ${i}: matchImages excludes ${run.image}`);
+      const at = join(dir, String(i));
+      mkdirSync(at);
+      writeFileSync(join(at, 'argv'), [exec.file, ...exec.args].map((arg) => `${arg}\0`).join(''));
+      const env = Object.entries(exec.env).filter((entry): entry is [string, string] => entry[1] !== undefined);
+      writeFileSync(join(at, 'env'), env.map(([key, value]) => `${key}=${value}\0`).join(''));
+      writeFileSync(join(at, 'stdin'), exec.stdin);
+      return { at, request: exec.request };
+    });
+    await new Promise<void>((resolve, reject) =>
+      execFile(STORM, [dir, String(runs.length)], (error) => (error ? reject(error) : resolve())),
+    );
+    return runs.map((run, i) => stormResult(run, prepared[i] as { at: string; request: string }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const SIGNALS: Record<number, NodeJS.Signals> = {
+  9: 'SIGKILL',
+  14: 'SIGALRM',
+  6: 'SIGABRT',
+  11: 'SIGSEGV',
+  15: 'SIGTERM',
+};
+
+function stormResult(run: KubeletRun, { at, request }: { at: string; request: string }): Measured {
+  const [wall = Number.NaN, user = Number.NaN, system = Number.NaN, rss = Number.NaN, status = Number.NaN] =
+    readFileSync(join(at, 'report'), 'utf8').trim().split(' ').map(Number);
+  const signal = status > 128 ? (SIGNALS[status - 128] ?? 'SIGTERM') : null;
+  const result = judgeExec(run, request, {
+    exitCode: signal ? null : status,
+    signal,
+    timedOut: signal === 'SIGALRM',
+    stdout: readFileSync(join(at, 'stdout'), 'utf8'),
+    stderr: readFileSync(join(at, 'stderr'), 'utf8'),
+    durationMs: wall / 1000,
+  });
+  return { result, usage: { wallMs: wall / 1000, cpuMs: (user + system) / 1000, rssKiB: rss } };
 }
 
 export interface Series {

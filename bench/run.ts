@@ -17,7 +17,16 @@ import type { Backend } from '../cli/build/targets.ts';
 import { type FakeWorld, type KubeletResult, type KubeletRun, startFakeWorld } from '../core/testing/index.ts';
 import { isOlderThanSources, ROOT, SHARED_SOURCES } from '../scripts/binaries.ts';
 import { type BenchBinary, prepareBinaries } from './builds.ts';
-import { emptySeries, fileSizes, type Measured, measured, prepareRusage, record, type Series } from './measure.ts';
+import {
+  emptySeries,
+  fileSizes,
+  type Measured,
+  measured,
+  measuredStorm,
+  prepareRusage,
+  record,
+  type Series,
+} from './measure.ts';
 import { floorPlan, markRequests, requestsSince } from './plan.ts';
 import {
   type BenchReport,
@@ -305,7 +314,11 @@ async function measureMulticall(
   return rows;
 }
 
-/** All `count` execs at once, as when a node boots and the kubelet pulls every pod's images together. */
+/**
+ * All `count` execs at once, as when a node boots and the kubelet pulls every pod's images together.
+ * They are started by bench/storm.c, whose fork costs what the kubelet's (Go's vfork) does, not by
+ * this process, whose fork of itself cost ~12 ms of the storm's CPU per exec.
+ */
 async function storm(
   name: string,
   command: (chosen: ScenarioRun) => string[],
@@ -317,7 +330,7 @@ async function storm(
   const [loadAtStart = Number.NaN] = loadavg();
   const started = performance.now();
   const harness = process.cpuUsage();
-  const execs = await Promise.all(chosen.map((pick) => measured({ command: command(pick), ...pick.run })));
+  const execs = await measuredStorm(chosen.map((pick) => ({ command: command(pick), ...pick.run })));
   const wallMs = performance.now() - started;
   const { user, system } = process.cpuUsage(harness);
   const series = emptySeries();

@@ -85,6 +85,28 @@ export function fullApiVersion(version = 'v1'): ApiVersion {
 }
 
 export async function runLikeKubelet(run: KubeletRun): Promise<KubeletResult> {
+  const exec = prepareExec(run);
+  if (!exec.executed) return notExecuted(exec.request);
+  return judgeExec(run, exec.request, await execPlugin(exec, run.timeoutMs ?? 60_000));
+}
+
+/** What the kubelet would exec for `run`: argv, env and stdin, or that matchImages rules it out. */
+export type PreparedExec =
+  | {
+      executed: true;
+      file: string;
+      args: string[];
+      env: Record<string, string | undefined>;
+      stdin: string | Buffer;
+      request: string;
+    }
+  | { executed: false; request: string };
+
+/**
+ * The exec `runLikeKubelet` would make, without making it: for a harness that starts many at once
+ * through a spawner of its own (the benchmark's storm), then judges each with `judgeExec`.
+ */
+export function prepareExec(run: KubeletRun): PreparedExec {
   const apiVersion = fullApiVersion(run.apiVersion);
   const request = encodeRequest({
     apiVersion,
@@ -95,28 +117,20 @@ export async function runLikeKubelet(run: KubeletRun): Promise<KubeletResult> {
       : {}),
   });
   if (run.matchImages && !run.matchImages.some((glob) => urlsMatch(glob, run.image))) {
-    return {
-      executed: false,
-      exitCode: null,
-      signal: null,
-      timedOut: false,
-      stdout: '',
-      stderr: '',
-      durationMs: 0,
-      request,
-      verdict: {
-        valid: false,
-        reasons: ['image not allowed by matchImages: plugin not executed'],
-        warnings: [],
-        matchingKeys: [],
-      },
-    };
+    return { executed: false, request };
   }
-  const exec = await execPlugin(run, run.stdin ?? request);
+  const [file, ...args] = run.command;
+  if (!file) throw new Error('runLikeKubelet: command is empty');
+  const env = { ...(run.inheritedEnv ?? process.env), ...(run.env ?? {}) };
+  return { executed: true, file, args, env, stdin: run.stdin ?? request, request };
+}
+
+/** The kubelet's verdict on one exec of `run` (made by `runLikeKubelet` or by another spawner). */
+export function judgeExec(run: KubeletRun, request: string, exec: ExecResult): KubeletResult {
   const judged = judgeResponse({
     stdout: exec.stdout,
     exitCode: exec.exitCode,
-    apiVersion,
+    apiVersion: fullApiVersion(run.apiVersion),
     image: run.image,
     serviceAccountToken: run.serviceAccountToken,
     cacheType: run.cacheType,
@@ -125,10 +139,29 @@ export async function runLikeKubelet(run: KubeletRun): Promise<KubeletResult> {
   return { executed: true, ...exec, request, ...judged };
 }
 
-function execPlugin(run: KubeletRun, stdin: string | Buffer): Promise<ExecResult> {
-  const [file, ...args] = run.command;
-  if (!file) throw new Error('runLikeKubelet: command is empty');
-  const env = { ...(run.inheritedEnv ?? process.env), ...(run.env ?? {}) };
+function notExecuted(request: string): KubeletResult {
+  return {
+    executed: false,
+    exitCode: null,
+    signal: null,
+    timedOut: false,
+    stdout: '',
+    stderr: '',
+    durationMs: 0,
+    request,
+    verdict: {
+      valid: false,
+      reasons: ['image not allowed by matchImages: plugin not executed'],
+      warnings: [],
+      matchingKeys: [],
+    },
+  };
+}
+
+function execPlugin(
+  { file, args, env, stdin }: Extract<PreparedExec, { executed: true }>,
+  timeoutMs: number,
+): Promise<ExecResult> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -138,7 +171,7 @@ function execPlugin(run: KubeletRun, stdin: string | Buffer): Promise<ExecResult
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
-    }, run.timeoutMs ?? 60_000);
+    }, timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.on('error', (error) => {
