@@ -6,7 +6,6 @@
  * read; AKS writes dozens of others for the cloud controller.
  */
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import * as z from 'zod/mini';
 import { CredkitError, type Env } from '../../core/index.ts';
 import { type CloudEnvironment, isAzureStack, readCloudEnvironment } from './cloud.ts';
@@ -45,31 +44,37 @@ export async function loadAzureConfig(path: string, env: Env = {}): Promise<Azur
       `cannot read the Azure config file ${path} (${code}): fix the path in the kubelet config args`,
     );
   }
-  const config = parseAzureConfig(text, path);
+  const config = await parseAzureConfig(text, path);
   const environment = isAzureStack(config.cloud) ? readCloudEnvironment(env) : undefined;
   return environment ? { ...config, environment } : config;
 }
 
 /**
- * JSON first: AKS writes azure.json as JSON, and parsing it with yaml costs ~1.3 ms of every exec
- * (bench/RESULTS.md); YAML, a superset, only for what JSON.parse refuses.
+ * JSON first: AKS writes azure.json as JSON. YAML, a superset, only for what JSON.parse refuses, and
+ * the yaml package only then: evaluating its modules cost every exec ~2 ms (bench/RESULTS.md).
  */
-function parseJsonOrYaml(text: string): unknown {
+async function parseJsonOrYaml(text: string): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch {
-    return parseYaml(text);
+    const { parse } = await import('yaml');
+    return parse(text);
   }
 }
 
-export function parseAzureConfig(text: string, path = 'azure.json'): AzureConfig {
+export async function parseAzureConfig(text: string, path = 'azure.json'): Promise<AzureConfig> {
   let document: unknown;
   try {
-    document = text.trim() === '' ? {} : parseJsonOrYaml(text);
+    document = text.trim() === '' ? {} : await parseJsonOrYaml(text);
   } catch (error) {
     const reason = (error as Error).message.split('\n')[0];
     throw new CredkitError('usage', `failed to load config ${path}: not JSON or YAML (${reason})`);
   }
+  return azureConfigOf(document, path);
+}
+
+/** The keys credkit reads from an azure.json document already parsed. */
+export function azureConfigOf(document: unknown, path = 'azure.json'): AzureConfig {
   if (document === null || typeof document !== 'object' || Array.isArray(document)) {
     throw new CredkitError('usage', `failed to load config ${path}: expected an object such as {"tenantId": "..."}`);
   }

@@ -35,8 +35,8 @@ describe('parseAzureConfig', () => {
       text: '{"cloud":"AzurePublicCloud","subscriptionId":"s","resourceGroup":"rg","vmType":"vmss","cloudProviderRateLimitQPS":10}',
       config: { cloud: 'AzurePublicCloud', useManagedIdentityExtension: false },
     },
-  ])('$name', ({ text, config }) => {
-    expect(parseAzureConfig(text, '/etc/kubernetes/azure.json')).toEqual({
+  ])('$name', async ({ text, config }) => {
+    expect(await parseAzureConfig(text, '/etc/kubernetes/azure.json')).toEqual({
       path: '/etc/kubernetes/azure.json',
       ...config,
     });
@@ -59,22 +59,17 @@ describe('parseAzureConfig', () => {
       text: '{"useManagedIdentityExtension":"yes"}',
       error: /usemanagedidentityextension: .*boolean/,
     },
-  ])('$name -> usage error', ({ text, error }) => {
-    expect(() => parseAzureConfig(text)).toThrow(error);
-    try {
-      parseAzureConfig(text);
-    } catch (thrown) {
-      expect((thrown as CredkitError).kind).toBe('usage');
-    }
+  ])('$name -> usage error', async ({ text, error }) => {
+    const thrown = await parseAzureConfig(text).catch((caught: unknown) => caught);
+    expect(thrown).toBeInstanceOf(CredkitError);
+    expect((thrown as CredkitError).message).toMatch(error);
+    expect((thrown as CredkitError).kind).toBe('usage');
   });
 
-  it('an error never echoes the client secret', () => {
+  it('an error never echoes the client secret', async () => {
     const text = '{"aadClientSecret":"s3cr3t-value", "useManagedIdentityExtension": 1}';
-    expect(() => parseAzureConfig(text)).toThrow(CredkitError);
-    try {
-      parseAzureConfig(text);
-    } catch (thrown) {
-      expect((thrown as Error).message).not.toContain('s3cr3t-value');
-    }
+    const thrown = await parseAzureConfig(text).catch((caught: unknown) => caught);
+    expect(thrown).toBeInstanceOf(CredkitError);
+    expect((thrown as Error).message).not.toContain('s3cr3t-value');
   });
 });

@@ -5,11 +5,14 @@
  * their name.
  */
 import { describe, expect, it } from 'vitest';
-import { parseAzureConfig } from '../../../adapters/acr/azure-json.ts';
+import { azureConfigOf } from '../../../adapters/acr/azure-json.ts';
 import { chooseIdentity, exchangesToken } from '../../../adapters/acr/identity.ts';
 import { identityBindingsOf } from '../../../adapters/acr/identity-binding.ts';
 import { acrTargetOf } from '../../../adapters/acr/provider.ts';
 import type { Context } from '../../../core/index.ts';
+
+/** The test configs are JSON text, as AKS writes azure.json. */
+const azureConfig = (json: string) => azureConfigOf(JSON.parse(json));
 
 const T = '{"tenantID":"test-tenant-id","aadClientId":"sp-id","aadClientSecret":"sp-secret"}';
 const M = '{"useManagedIdentityExtension":true,"userAssignedIdentityID":"test-client-id"}';
@@ -102,7 +105,7 @@ describe('chooseIdentity (upstream TestNewAcrProvider_CredentialSelection)', () 
   ])('$name', ({ config, image, mirror, sa, expected }) => {
     const target = acrTargetOf(image, mirror);
     expect(target).not.toBeNull();
-    expect(chooseIdentity(parseAzureConfig(config), target!, sa ? serviceAccount(sa) : undefined)).toEqual(expected);
+    expect(chooseIdentity(azureConfig(config), target!, sa ? serviceAccount(sa) : undefined)).toEqual(expected);
   });
 
   it.each([
@@ -151,7 +154,7 @@ describe('chooseIdentity (upstream TestNewAcrProvider_CredentialSelection)', () 
   ])('$name -> usage error naming the fix', ({ config, sa, error }) => {
     const target = acrTargetOf('test.azurecr.io/test:latest')!;
     expect(() =>
-      chooseIdentity(parseAzureConfig(config), target, sa ? serviceAccount(sa as Record<string, string>) : undefined),
+      chooseIdentity(azureConfig(config), target, sa ? serviceAccount(sa as Record<string, string>) : undefined),
     ).toThrow(error);
   });
 });
@@ -245,7 +248,7 @@ describe('chooseIdentity with identity bindings (upstream CredentialSelection, i
     },
   ])('$name', ({ config, image, mirror, sa, bindings = IB, expected }) => {
     const target = acrTargetOf(image, mirror)!;
-    expect(chooseIdentity(parseAzureConfig(config), target, sa ? serviceAccount(sa) : undefined, bindings)).toEqual(
+    expect(chooseIdentity(azureConfig(config), target, sa ? serviceAccount(sa) : undefined, bindings)).toEqual(
       expected,
     );
   });
@@ -299,9 +302,7 @@ describe('chooseIdentity with identity bindings (upstream CredentialSelection, i
     },
   ])('$name', ({ image, mirror, sa, bindings = IB, error }) => {
     const target = acrTargetOf(image, mirror)!;
-    expect(() => chooseIdentity(parseAzureConfig(T), target, sa ? serviceAccount(sa) : undefined, bindings)).toThrow(
-      error,
-    );
+    expect(() => chooseIdentity(azureConfig(T), target, sa ? serviceAccount(sa) : undefined, bindings)).toThrow(error);
   });
 });
 
@@ -329,7 +330,7 @@ describe('upstream TestGetIdentityBindingsTokenCredential', () => {
       error: /service account token not found in request/,
     },
   ])('$name', ({ flags, sa: account, error }) => {
-    const choose = () => chooseIdentity(parseAzureConfig('{}'), target, account, identityBindingsOf(flags));
+    const choose = () => chooseIdentity(azureConfig('{}'), target, account, identityBindingsOf(flags));
     if (error) expect(choose).toThrow(error);
     else expect(choose()).toMatchObject({ kind: 'identityBinding', clientId: 'test-client-123' });
   });
