@@ -18,6 +18,7 @@ import {
   type TokenAttributes,
   tokenAttributesOf,
 } from '../core/index.ts';
+import { BUN_PROVIDER_ENV } from './build/bun.ts';
 import { type CommandSpec, commandHelp, parseCommand } from './command.ts';
 import { adapterOf, CLOUDS, loadProvider } from './providers.ts';
 import { trustNotes } from './trust.ts';
@@ -69,7 +70,8 @@ export async function runConfigCommand(argv: string[], out: (text: string) => vo
   const adapter = adapterOf(target);
   // What the upstream provider's install passes, so the generated entry works as is.
   const args = values.arg ?? [...(adapter?.defaultArgs ?? [])];
-  const env = parseEnv(values.env ?? []);
+  // The runtime's settings first, so an --env of the same name wins.
+  const env = { ...BUN_PROVIDER_ENV, ...parseEnv(values.env ?? []) };
   const providerArgs = parseProviderArgs(provider, args);
   const scope = { flags: providerArgs.flags, env: { ...process.env, ...env } };
   const attributes = values['node-only']

@@ -26,6 +26,20 @@ export async function compileWithBun(input: CompileInput): Promise<void> {
   await runTool(bun.path, bunArgs(input, runtime));
 }
 
+/**
+ * The environment a bun-built provider wants from its kubelet config entry (`credkit config` writes
+ * it; the config's `env` is the only way in, because the runtime reads it before any of our code).
+ *
+ * BUN_GC_TIMER_DISABLE: bun's GC controller (src/bun.js/event_loop/GarbageCollectionController.zig)
+ * starts a collection at the first event-loop turn, 16 ms after every turn in which the heap grew,
+ * and every second: for a long-running server. A plugin exec lives for one request and exits, and
+ * JavaScriptCore's own allocation-driven collections still bound its memory. Measured in storms of 64
+ * (bench/RESULTS.md): credkit-acr 36–39 ms of CPU per exec without it, 28–34 with it; an exec whose
+ * round trips take 1.5 s each, 45 ms without it and 34 with it. Execs that end within ~50 ms do not
+ * change.
+ */
+export const BUN_PROVIDER_ENV: Readonly<Record<string, string>> = { BUN_GC_TIMER_DISABLE: '1' };
+
 /** Tier-up thresholds × 1000: in practice the interpreter and baseline JIT only, for short-lived execs. */
 const JIT_POLICY = 1000;
 

@@ -41,6 +41,25 @@ const GAR_ARGS = [
 
 describe('credkit config', () => {
   it.each([
+    {
+      name: 'the runtime settings a bun-built plugin wants',
+      env: [],
+      expected: [{ name: 'BUN_GC_TIMER_DISABLE', value: '1' }],
+    },
+    {
+      name: 'an --env of the same name wins, others are added',
+      env: ['--env=BUN_GC_TIMER_DISABLE=0', '--env=AWS_REGION=eu-west-1'],
+      expected: [
+        { name: 'BUN_GC_TIMER_DISABLE', value: '0' },
+        { name: 'AWS_REGION', value: 'eu-west-1' },
+      ],
+    },
+  ])('env: $name', async ({ env, expected }) => {
+    const [provider] = loadLikeKubelet((await config('ecr', ...env)).stdout);
+    expect(provider?.env).toEqual(expected);
+  });
+
+  it.each([
     { cloud: 'ecr', args: [], audience: 'sts.amazonaws.com', annotation: 'eks.amazonaws.com/ecr-role-arn' },
     {
       cloud: 'acr',
