@@ -3,7 +3,6 @@
  * (log-flags.ts), plus the provider's own flags. The kubelet passes only the config's `args`, so
  * anything unknown is an operator typo: refuse it with a usage error rather than guess.
  */
-import type { ParseArgsConfig, parseArgs } from 'node:util';
 import { parseDurationMs } from './duration.ts';
 import { CredkitError } from './errors.ts';
 import type { FlagSpecs, FlagValues } from './flag-spec.ts';
@@ -71,23 +70,7 @@ export function parseProviderArgs<F extends FlagSpecs>(provider: CommandLine<F>,
   const specs = flagSpecsOf(provider);
   const family = logFlagsOf(provider);
   const canonical = canonicalArgs(argv, specs, LOG_FLAG_SETS[family].singleDashLong);
-  const options = Object.fromEntries(
-    Object.entries(specs).map(([name, spec]) => [
-      name,
-      {
-        type: spec.type,
-        ...(spec.multiple ? { multiple: true } : {}),
-        ...(spec.default !== undefined ? { default: spec.default } : {}),
-      },
-    ]),
-  ) as ParseArgsConfig['options'];
-
-  let parsed: Parsed;
-  try {
-    parsed = parseCanonical(canonical.args, options);
-  } catch (error) {
-    throw new CredkitError('usage', `${(error as Error).message.split(/\. |\n/)[0]}: see --help`);
-  }
+  const parsed = collectCanonical(canonical.args, specs);
   const values = { ...parsed.values, ...Object.fromEntries(canonical.booleans) } as Record<
     string,
     string | boolean | string[] | undefined
@@ -98,23 +81,42 @@ export function parseProviderArgs<F extends FlagSpecs>(provider: CommandLine<F>,
   return { common: commonFlags(family, values), flags: values as FlagValues<F>, positionals: parsed.positionals };
 }
 
-type Parsed = Pick<ReturnType<typeof parseArgs>, 'values' | 'positionals'>;
+/** An option's value as parseArgs gives it: a string, a boolean, or a list of either (`multiple`). */
+export type ArgValue = string | boolean | Array<string | boolean>;
 
 /**
- * parseArgs over the canonical arguments. Without an option among them (the kubelet's usual command
- * line: nothing, or positionals only) its answer is known, the defaults and the positionals, and
- * node:util is not loaded: in a compiled bun binary that costs ~1.5 ms of an exec's CPU
- * (bench/RESULTS.md).
+ * The values and positionals of canonical arguments (canonicalArgs' output: every option a known
+ * `--name=value` or `--name`, then `--` and positionals), with the specs' defaults, exactly as
+ * node:util parseArgs({ strict: true, allowPositionals: true }) reads them: the tests hold it to
+ * parseArgs' answers. Not parseArgs itself: canonicalArgs has done the parsing (Go's syntax, unknown
+ * and value-less flags), what is left is collecting, and loading node:util costs a compiled bun
+ * binary ~1.5 ms of every exec whose config passes a flag (bench/RESULTS.md).
  */
-function parseCanonical(args: string[], options: ParseArgsConfig['options'] = {}): Parsed {
-  if (!args.some((arg) => arg.startsWith('-') && arg !== '-')) {
-    const defaults = Object.entries(options).flatMap(([name, option]) =>
-      option.default === undefined ? [] : [[name, option.default]],
-    );
-    return { values: Object.fromEntries(defaults), positionals: args };
+export function collectCanonical(
+  args: string[],
+  specs: FlagSpecs,
+): { values: Record<string, ArgValue>; positionals: string[] } {
+  const values: Record<string, ArgValue> = {};
+  const positionals: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--') {
+      positionals.push(...args.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('--')) {
+      positionals.push(arg);
+      continue;
+    }
+    const [name, text] = splitAssignment(arg.slice(2));
+    const value = specs[name]?.type === 'boolean' ? true : (text ?? '');
+    const list = values[name];
+    values[name] = specs[name]?.multiple ? [...(Array.isArray(list) ? list : []), value] : value;
   }
-  const util = process.getBuiltinModule('node:util') as typeof import('node:util');
-  return util.parseArgs({ args, options, allowPositionals: true, strict: true });
+  for (const [name, spec] of Object.entries(specs)) {
+    if (values[name] === undefined && spec.default !== undefined) values[name] = spec.default as ArgValue;
+  }
+  return { values, positionals };
 }
 
 /**
@@ -122,9 +124,9 @@ function parseCanonical(args: string[], options: ParseArgsConfig['options'] = {}
  * does not: `--flag=true|false` on booleans (parseArgs has no value for a boolean), `-v=4`
  * (parseArgs reads the value "=4"), a value starting with `-` after a flag that takes one (parseArgs
  * refuses it as ambiguous), and, for Go's flag only, one dash before a long name. This pass
- * rewrites every option into the one form parseArgs reads the same way, `--name=value` or `--name`,
+ * rewrites every option into one form, `--name=value` or `--name`, `--name=value` or `--name`,
  * and sets the booleans' explicit values aside. It is hand-written because no kept library parses
- * Go's flag syntax; everything else (values, multiples, positionals, `--`) stays parseArgs'.
+ * Go's flag syntax; collectCanonical then reads that form as parseArgs would.
  */
 function canonicalArgs(
   argv: string[],

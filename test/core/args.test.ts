@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { helpText, MAX_TIMEOUT_MS, parseProviderArgs } from '../../core/args.ts';
+import { collectCanonical, helpText, MAX_TIMEOUT_MS, parseProviderArgs } from '../../core/args.ts';
 import { CredkitError } from '../../core/errors.ts';
 import type { LogFlagFamily } from '../../core/log-flags.ts';
 import { defineProvider, type FlagSpecs, type Provider } from '../../core/provider.ts';
@@ -236,16 +239,48 @@ describe('provider flags in Go spellings', () => {
   });
 });
 
-describe('a command line without options (parsed without node:util)', () => {
-  // After `--` everything is a positional and parseArgs does the parsing: the answers must be equal.
-  it.each(
-    (Object.keys(providers) as Family[]).flatMap((family) =>
-      [[], ['get-credentials'], ['/etc/kubernetes/azure.json'], ['-'], ['a', 'b']].map((argv) => ({ family, argv })),
-    ),
-  )('$family $argv reads as parseArgs reads it', ({ family, argv }) => {
-    const parsed = parse(family, argv);
-    expect(parsed).toEqual(parse(family, ['--', ...argv]));
-    expect(parsed.positionals).toEqual(argv);
+describe('collectCanonical reads canonical arguments as node:util parseArgs does', () => {
+  const specs: FlagSpecs = {
+    flag: { type: 'boolean', description: 'a boolean' },
+    name: { type: 'string', description: 'a string' },
+    region: { type: 'string', default: 'us-west-2', description: 'a string with a default' },
+    mirror: { type: 'string', multiple: true, description: 'repeatable' },
+    loud: { type: 'boolean', multiple: true, description: 'repeatable boolean' },
+  };
+  const options = Object.fromEntries(
+    Object.entries(specs).map(([name, spec]) => [
+      name,
+      {
+        type: spec.type,
+        ...(spec.multiple ? { multiple: true } : {}),
+        ...(spec.default ? { default: spec.default } : {}),
+      },
+    ]),
+  ) as ParseArgsConfig['options'];
+  it.each([
+    { name: 'nothing', args: [] },
+    { name: 'positionals only', args: ['get-credentials', '/etc/kubernetes/azure.json', '-'] },
+    { name: 'a boolean and a string', args: ['--flag', '--name=a'] },
+    { name: 'an empty value', args: ['--name='] },
+    { name: 'a value with = in it', args: ['--name=a=b=c'] },
+    { name: 'the last of a repeated string wins', args: ['--name=a', '--name=b'] },
+    { name: 'a default, then given', args: ['--region=eu-west-1'] },
+    { name: 'multiples in order', args: ['--mirror=a:b', 'x', '--mirror=c:d', '--loud', '--loud'] },
+    { name: 'after -- everything is a positional', args: ['a', '--', '--name=x', '--', '-'] },
+    { name: 'options around positionals', args: ['p1', '--flag', 'p2', '--name=n', 'p3'] },
+  ])('$name', ({ args }) => {
+    const reference = parseArgs({ args, options, allowPositionals: true, strict: true });
+    expect(collectCanonical(args, specs)).toEqual({
+      values: { ...reference.values },
+      positionals: reference.positionals,
+    });
+  });
+
+  it('a provider binary never loads node:util', () => {
+    // The binaries' start-up path: core/args.ts imports no node builtin (bench/RESULTS.md).
+    expect(readFileSync(fileURLToPath(new URL('../../core/args.ts', import.meta.url)), 'utf8')).not.toMatch(
+      /from 'node:|getBuiltinModule/,
+    );
   });
 });
 
