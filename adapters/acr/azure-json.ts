@@ -5,7 +5,7 @@
  * keys are ignored and an empty file means "all defaults". Only the fields this provider uses are
  * read; AKS writes dozens of others for the cloud controller.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import * as z from 'zod/mini';
 import { CredkitError, type Env } from '../../core/index.ts';
 import { type CloudEnvironment, isAzureStack, readCloudEnvironment } from './cloud.ts';
@@ -36,7 +36,8 @@ export interface AzureConfig {
 export async function loadAzureConfig(path: string, env: Env = {}): Promise<AzureConfig> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    // Synchronously: a few hundred bytes, and no hand-off to the runtime's thread pool and back.
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
     throw new CredkitError(
