@@ -7,7 +7,7 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { judgeExec, prepareExec } from '../core/kubelet.ts';
@@ -76,7 +76,7 @@ export async function measured(run: KubeletRun): Promise<Measured> {
 
 /**
  * All of `runs` at once, started by bench/storm.c (a spawner as cheap as the kubelet's, see there)
- * with their stdin, stdout and stderr in files, then each judged as runLikeKubelet judges one.
+ * (the request on a pipe, stdout and stderr to files), then each judged as runLikeKubelet judges one.
  */
 export async function measuredStorm(runs: KubeletRun[]): Promise<Measured[]> {
   const dir = mkdtempSync(join(REPORTS, `credkit-storm-${process.pid}-`));
@@ -101,18 +101,10 @@ export async function measuredStorm(runs: KubeletRun[]): Promise<Measured[]> {
   }
 }
 
-const SIGNALS: Record<number, NodeJS.Signals> = {
-  9: 'SIGKILL',
-  14: 'SIGALRM',
-  6: 'SIGABRT',
-  11: 'SIGSEGV',
-  15: 'SIGTERM',
-};
-
 function stormResult(run: KubeletRun, { at, request }: { at: string; request: string }): Measured {
   const [wall = Number.NaN, user = Number.NaN, system = Number.NaN, rss = Number.NaN, status = Number.NaN] =
     readFileSync(join(at, 'report'), 'utf8').trim().split(' ').map(Number);
-  const signal = status > 128 ? (SIGNALS[status - 128] ?? 'SIGTERM') : null;
+  const signal = status > 128 ? signalNamed(status - 128) : null;
   const result = judgeExec(run, request, {
     exitCode: signal ? null : status,
     signal,
@@ -122,6 +114,12 @@ function stormResult(run: KubeletRun, { at, request }: { at: string; request: st
     durationMs: wall / 1000,
   });
   return { result, usage: { wallMs: wall / 1000, cpuMs: (user + system) / 1000, rssKiB: rss } };
+}
+
+/** The name of signal `number` (storm.c reports 128 + the signal, as a shell does). */
+function signalNamed(number: number): NodeJS.Signals {
+  const named = Object.entries(constants.signals).find(([, value]) => value === number);
+  return (named?.[0] ?? 'SIGTERM') as NodeJS.Signals;
 }
 
 export interface Series {

@@ -124,7 +124,7 @@ export function collectCanonical(
  * does not: `--flag=true|false` on booleans (parseArgs has no value for a boolean), `-v=4`
  * (parseArgs reads the value "=4"), a value starting with `-` after a flag that takes one (parseArgs
  * refuses it as ambiguous), and, for Go's flag only, one dash before a long name. This pass
- * rewrites every option into one form, `--name=value` or `--name`, `--name=value` or `--name`,
+ * rewrites every option into one form, `--name=value` or `--name`,
  * and sets the booleans' explicit values aside. It is hand-written because no kept library parses
  * Go's flag syntax; collectCanonical then reads that form as parseArgs would.
  */

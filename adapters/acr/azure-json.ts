@@ -52,7 +52,8 @@ export async function loadAzureConfig(path: string, env: Env = {}): Promise<Azur
 
 /**
  * JSON first: AKS writes azure.json as JSON. YAML, a superset, only for what JSON.parse refuses, and
- * the yaml package only then: evaluating its modules cost every exec ~2 ms (bench/RESULTS.md).
+ * the yaml package only then: imported at the top, its modules were evaluated on every exec (the
+ * saving was within noise, bench/RESULTS.md, but nothing a JSON file needs should run).
  */
 async function parseJsonOrYaml(text: string): Promise<unknown> {
   try {
