@@ -7,20 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type GarConfig, readConfig, tokenAudienceOf } from '../../../adapters/gar/config.ts';
-import { CredkitError } from '../../../core/index.ts';
+import { credkitErrorOf } from '../../support/credkit-error.ts';
 import { CP, WIF_STS_AUDIENCE, WIF_TOKEN_AUDIENCE } from './world.ts';
 
 type Flags = Parameters<typeof readConfig>[0];
-
-function errorOf(run: () => unknown): CredkitError | undefined {
-  try {
-    run();
-    return undefined;
-  } catch (error) {
-    if (error instanceof CredkitError) return error;
-    throw error;
-  }
-}
 
 describe('upstream TestValidateAuthFlow, ported', () => {
   const flows = ['gcr', 'dockercfg', 'dockercfg-url'];
@@ -56,7 +46,7 @@ describe('upstream TestValidateAuthFlow, ported', () => {
   ];
   it.each(cases)('$name', ({ flags, error, notes }) => {
     let config: GarConfig | undefined;
-    const thrown = errorOf(() => {
+    const thrown = credkitErrorOf(() => {
       config = readConfig(flags as Flags, ['get-credentials']);
     });
     if (error === undefined) expect(thrown).toBeUndefined();
@@ -108,7 +98,7 @@ describe('flags and positionals', () => {
     },
   ];
   it.each(cases)('refuses $name', ({ flags, positionals, error }) => {
-    const thrown = errorOf(() => readConfig(flags, positionals ?? []));
+    const thrown = credkitErrorOf(() => readConfig(flags, positionals ?? []));
     expect(thrown?.kind).toBe('usage');
     expect(thrown?.message).toContain(error);
   });
@@ -301,13 +291,13 @@ describe('--credential-config: the external_account file gcloud generates', () =
     { name: 'not JSON', content: '{"type":', error: 'is not JSON' },
   ];
   it.each(bad)('refuses $name', ({ content, error }) => {
-    const thrown = errorOf(() => readConfig({ 'credential-config': write(content) }));
+    const thrown = credkitErrorOf(() => readConfig({ 'credential-config': write(content) }));
     expect(thrown?.kind).toBe('usage');
     expect(thrown?.message).toContain(error);
   });
 
   it('names a missing file and how to fix it', () => {
-    const thrown = errorOf(() => readConfig({ 'credential-config': join(dir, 'absent.json') }));
+    const thrown = credkitErrorOf(() => readConfig({ 'credential-config': join(dir, 'absent.json') }));
     expect(thrown?.message).toMatch(/cannot read --credential-config .*absent\.json \(ENOENT\): fix the path/);
   });
 });

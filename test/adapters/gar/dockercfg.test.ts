@@ -4,19 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeAuthField, parseDockerConfig } from '../../../adapters/gar/dockercfg.ts';
-import { CredkitError } from '../../../core/index.ts';
+import { credkitErrorOf } from '../../support/credkit-error.ts';
 
 const SOURCE = 'metadata attribute google-dockercfg';
-
-function errorOf(run: () => unknown): CredkitError | undefined {
-  try {
-    run();
-    return undefined;
-  } catch (error) {
-    if (error instanceof CredkitError) return error;
-    throw error;
-  }
-}
 
 describe('upstream TestDecodeDockerConfigFieldAuth', () => {
   it.each([
@@ -103,7 +93,7 @@ describe('upstream TestDockerConfigEntryJSONDecode, and the document', () => {
     { name: 'an array', body: '[{"username":"foo"}]', error: 'it is not a JSON object of registry keys' },
     { name: 'a string', body: '"r.io"', error: 'it is not a JSON object of registry keys' },
   ])('refuses $name, without repeating any value', ({ body, error }) => {
-    const thrown = errorOf(() => parseDockerConfig(body, SOURCE));
+    const thrown = credkitErrorOf(() => parseDockerConfig(body, SOURCE));
     expect(thrown?.kind).toBe('usage');
     expect(thrown?.message).toBe(`${SOURCE} is not a valid dockercfg: ${error}`);
     expect(thrown?.message).not.toMatch(/s3cr3t|pants|foo:bar/);
